@@ -1,0 +1,89 @@
+"""Tenant administration: create, show and update a tenant, its secrets and its credentials.
+
+Used by the IAM-authorized admin routes and by the `ledgerbridge tenant` CLI (which talks to whatever AWS
+the environment points at: the local stack's moto or a real account)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerbridge import secrets
+from ledgerbridge.errors import InvalidInput, NotFound
+from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.tenants import Tenant, secret_name
+
+SECRET_PURPOSES = ("servicetrade", "qbo", "intacct", "qbd", "webhook_hmac")
+
+
+class TenantSecrets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    servicetrade: dict[str, str] | None = Field(
+        default=None, description="client_id + client_secret, or refresh_token, of the platform account"
+    )
+    qbo: dict[str, str] | None = None
+    intacct: dict[str, str] | None = None
+    qbd: dict[str, str] | None = None
+    webhook_hmac: str | None = None
+
+
+class CreatedTenant(BaseModel):
+    tenant: Tenant
+    webhook_token: str
+    files_credential: str
+
+
+def store_secrets(tenant: Tenant, values: TenantSecrets) -> Tenant:
+    updates: dict[str, Any] = {}
+    for purpose in SECRET_PURPOSES:
+        value = getattr(values, purpose)
+        if value is None:
+            continue
+        name = secret_name(tenant.tenant_id, purpose)
+        if isinstance(value, str):
+            secrets.write_text(name, value)
+        else:
+            secrets.write_json(name, value)
+        if purpose == "servicetrade":
+            updates["source_secret_name"] = name
+        if purpose == "webhook_hmac":
+            updates["webhook_signature_required"] = True
+    if not updates:
+        return tenant
+    return tenant.model_copy(update=updates)
+
+
+def create_tenant(tenant: Tenant, values: TenantSecrets | None = None) -> CreatedTenant:
+    try:
+        tenant_store.load(tenant.tenant_id)
+    except NotFound:
+        pass
+    else:
+        raise InvalidInput(f"tenant {tenant.tenant_id!r} already exists; update it instead", "tenant_id")
+    tenant = store_secrets(tenant, values or TenantSecrets())
+    tenant_store.save(tenant)
+    return CreatedTenant(
+        tenant=tenant,
+        webhook_token=tenant_store.issue_credential(tenant.tenant_id, "webhook"),
+        files_credential=tenant_store.issue_credential(tenant.tenant_id, "files"),
+    )
+
+
+def update_tenant(tenant_id: str, changes: dict[str, Any], values: TenantSecrets | None = None) -> Tenant:
+    """Apply a partial update (top-level keys replace) and re-validate the whole tenant."""
+    current = tenant_store.load(tenant_id)
+    if changes.get("tenant_id", tenant_id) != tenant_id:
+        raise InvalidInput("tenant_id cannot change", "tenant_id")
+    merged = Tenant.model_validate({**current.model_dump(), **changes})
+    merged = store_secrets(merged, values or TenantSecrets())
+    tenant_store.save(merged)
+    return merged
+
+
+def issue_credential(tenant_id: str, purpose: str) -> str:
+    if purpose not in ("files", "webhook"):
+        raise InvalidInput("purpose must be 'files' or 'webhook'", "purpose")
+    tenant_store.load(tenant_id)
+    return tenant_store.issue_credential(tenant_id, purpose)

@@ -1,0 +1,106 @@
+"""What every HTTP function shares: one error shape, the mapping of domain errors to status codes, and
+the tenant-credential check. Handlers stay thin: parse, call one domain function, shape the response.
+
+Error body, always: {"error": {"status": 400, "message": "...", "field": "data.0.entity.id"}}.
+No traceback or internal detail ever reaches a response.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from ledgerbridge.errors import InvalidInput, NotFound
+from ledgerbridge.observability import logger
+from ledgerbridge.state import tenants as tenant_store
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def error_response(status: int, message: str, field: str = "") -> Response[str]:
+    body: dict[str, Any] = {"status": status, "message": message}
+    if field:
+        body["field"] = field
+    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": body}))
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_message(exc: ValidationError) -> tuple[str, str]:
+    first = exc.errors(include_url=False)[0]
+    field = _loc(first.get("loc", ()))
+    return f"{field or 'body'}: {first.get('msg', 'invalid')}", field
+
+
+def make_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(HttpError)
+    def _http(exc: HttpError) -> Response[str]:
+        return error_response(exc.status, exc.message, exc.field)
+
+    @app.exception_handler(NotFound)
+    def _not_found(exc: NotFound) -> Response[str]:
+        return error_response(404, str(exc))
+
+    @app.exception_handler(InvalidInput)
+    def _invalid(exc: InvalidInput) -> Response[str]:
+        return error_response(400, str(exc), exc.field)
+
+    @app.exception_handler(ValidationError)
+    def _pydantic(exc: ValidationError) -> Response[str]:
+        message, field = validation_message(exc)
+        return error_response(400, message, field)
+
+    @app.exception_handler(RequestValidationError)
+    def _request(exc: RequestValidationError) -> Response[str]:
+        # Powertools answers 422; the product's contract is 400 naming the field.
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        loc = [p for p in first.get("loc", ()) if p != "body"]
+        field = _loc(loc)
+        return error_response(400, f"{field or 'body'}: {first.get('msg', 'invalid request')}", field)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal error; the request was not processed")
+
+    return app
+
+
+def bearer(headers: dict[str, str] | Any) -> str:
+    value = str(headers.get("authorization") or headers.get("Authorization") or "")
+    return value[7:].strip() if value[:7].lower() == "bearer " else ""
+
+
+def require_tenant(tenant_id: str, presented: str, purpose: str) -> None:
+    """404 for an unknown tenant, 401 for a missing or foreign credential."""
+    tenant_store.load(tenant_id)
+    if not presented or not tenant_store.check_credential(tenant_id, presented, purpose):
+        raise HttpError(401, "missing or invalid credential for this tenant")
+
+
+def json_body(raw: str | None, max_bytes: int) -> Any:
+    """Size-check then parse a raw body: 413 before any parsing, 400 naming the position of bad JSON."""
+    data = (raw or "").encode()
+    if len(data) > max_bytes:
+        raise HttpError(413, f"body is {len(data)} bytes; the limit is {max_bytes}")
+    if not data.strip():
+        raise HttpError(400, "body is empty; a JSON object is required", "body")
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise HttpError(400, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", "body") from None

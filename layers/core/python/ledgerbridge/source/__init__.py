@@ -1,0 +1,1 @@
+"""The field-service platform, seen through the canonical records (ledgerbridge.records)."""
