@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 openapi: $(STAMP)
-	$(BIN)/python -m ledgerbridge.openapi > openapi.json
+	$(BIN)/python -m sandbox.openapi
 
 build:
 	sam build

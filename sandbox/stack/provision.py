@@ -23,6 +23,13 @@ class Provisioned:
     def env(self, function: str) -> dict[str, str]:
         return self.template.function_env(function, self.physical, self.attrs)
 
+    def all_env(self) -> dict[str, str]:
+        """Every function's environment, merged (the local stack runs them all in one process)."""
+        merged: dict[str, str] = {}
+        for function in self.template.functions:
+            merged.update(self.env(function))
+        return merged
+
     def queue_url(self, logical: str) -> str:
         return self.physical[logical]
 
@@ -117,10 +124,16 @@ def _secrets(t: Template, physical: dict[str, str], attrs: dict[str, dict[str, s
         attrs[logical] = {"Id": arn}
 
 
-def provision(prefix: str = "ledgerbridge", secret_values: dict[str, str] | None = None) -> Provisioned:
+def provision(
+    prefix: str = "ledgerbridge",
+    secret_values: dict[str, str] | None = None,
+    parameters: dict[str, str] | None = None,
+) -> Provisioned:
     """Create the template's stateful resources. `secret_values` overrides a secret's SecretString by
-    logical id (the local stack fills in the sandboxes' demo app keys)."""
-    t = load()
+    logical id (the local stack fills in the sandboxes' demo app keys); `parameters` overrides template
+    parameters (the local stack points QboApiBaseUrl at its sandbox)."""
+    base = load()
+    t = Template(raw=base.raw, parameters={**base.parameters, **(parameters or {})})
     physical: dict[str, str] = {}
     attrs: dict[str, dict[str, str]] = {}
     physical["Api"] = "local-api"

@@ -82,6 +82,8 @@ class MappingSettings(Settings):
     income_account: str = ""
     customer_naming: Literal["customer", "customer_location"] = "customer"
     external_system: str = "ledgerbridge"
+    # The platform has no employee-number field: payroll ids live in external ids of this system on users.
+    employee_number_system: str = "payroll"
 
 
 class Tenant(Settings):

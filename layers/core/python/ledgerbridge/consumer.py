@@ -1,0 +1,132 @@
+"""The SQS side of every sync function: partial batch failures, FIFO order per record, backoff, DLQ.
+
+Powertools' SqsFifoPartialProcessor(skip_group_on_error=True) fails only the group (= one record) that
+broke, so one bad record never holds back the others. A transient error hands the message back to SQS
+with a visibility timeout that grows with each receive (exponential backoff with jitter) instead of
+sleeping inside Lambda; after the queue's maxReceiveCount the redrive policy moves it to the DLQ, and the
+last attempt writes the reason to the sync log. A permanent error never reaches here: the engine records it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from pydantic import ValidationError
+
+from ledgerbridge import aws
+from ledgerbridge.config import get_config
+from ledgerbridge.errors import TransientError
+from ledgerbridge.jobs import SyncJob
+from ledgerbridge.observability import logger
+from ledgerbridge.state import synclog
+
+MAX_RECEIVES = 5  # template.yaml RedrivePolicy maxReceiveCount
+BASE_DELAY_S = 2
+MAX_DELAY_S = 900
+
+
+def backoff_seconds(receive_count: int, retry_after: float | None = None) -> int:
+    """Full-jitter exponential backoff, never shorter than the target's own Retry-After."""
+    ceiling = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** max(0, receive_count - 1))
+    delay = random.uniform(ceiling / 2, ceiling)
+    return int(max(delay, retry_after or 0))
+
+
+def queue_url_from_arn(arn: str) -> str:
+    *_, account, name = arn.split(":", 5)
+    return aws.client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]  # type: ignore[no-any-return]
+
+
+def once_per_event(run: Callable[[SyncJob], Any], context: Any) -> Callable[[SyncJob], Any]:
+    """Powertools idempotency around a job runner: a job whose event already completed is not run again
+    (a redelivered message costs one DynamoDB read, not a round of target API calls). A run that raises
+    leaves no record, so SQS's retry runs it again."""
+    config = IdempotencyConfig(
+        event_key_jmespath="[tenant_id, target, entity, source_id, event_id]",
+        expires_after_seconds=7 * 24 * 3600,
+        raise_on_no_idempotency_key=True,
+    )
+    config.register_lambda_context(context)
+    store = DynamoDBPersistenceLayer(table_name=get_config().idempotency_table)
+
+    @idempotent_function(data_keyword_argument="job", config=config, persistence_store=store)
+    def guarded(job: dict[str, Any]) -> dict[str, str]:
+        run(SyncJob.model_validate(job))
+        return {"done": job["event_id"]}
+
+    return lambda job: guarded(job=job.model_dump(mode="json"))
+
+
+def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) -> dict[str, Any]:
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+    def handle(record: SQSRecord) -> None:
+        try:
+            job = SyncJob.model_validate_json(record.body)
+        except ValidationError as exc:
+            # A message nobody can ever process: log it loudly and drop it rather than cycle to the DLQ.
+            logger.error("unreadable sync job dropped", extra={"message_id": record.message_id, "error": str(exc)})
+            return
+        logger.append_keys(tenant_id=job.tenant_id, entity=job.entity, source_id=job.source_id)
+        receives = int(record.attributes.approximate_receive_count or "1")
+        try:
+            run(job)
+        except TransientError as exc:
+            if receives >= MAX_RECEIVES:
+                synclog.write(
+                    synclog.LogEntry(
+                        tenant_id=job.tenant_id,
+                        target=job.target,
+                        entity=job.entity,
+                        source_id=job.source_id,
+                        outcome="failed",
+                        message=f"gave up after {receives} attempts, moved to the dead-letter queue: {exc}",
+                    )
+                )
+            else:
+                delay = backoff_seconds(receives, exc.retry_after)
+                aws.client("sqs").change_message_visibility(
+                    QueueUrl=queue_url_from_arn(record.event_source_arn),
+                    ReceiptHandle=record.receipt_handle,
+                    VisibilityTimeout=delay,
+                )
+                synclog.write(
+                    synclog.LogEntry(
+                        tenant_id=job.tenant_id,
+                        target=job.target,
+                        entity=job.entity,
+                        source_id=job.source_id,
+                        outcome="retrying",
+                        message=f"attempt {receives} failed ({exc}); retrying in {delay} s",
+                    )
+                )
+            raise
+
+    return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))
+
+
+def unavailable(label: str) -> Callable[[SyncJob], None]:
+    """The job runner of a target that is not built yet: record each job as a permanent failure."""
+
+    def record(job: SyncJob) -> None:
+        synclog.write(
+            synclog.LogEntry(
+                tenant_id=job.tenant_id,
+                target=job.target,
+                entity=job.entity,
+                source_id=job.source_id,
+                outcome="failed",
+                message=f"{label} sync is not available in this release; the job was not sent",
+            )
+        )
+
+    return record

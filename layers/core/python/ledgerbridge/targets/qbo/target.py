@@ -1,0 +1,216 @@
+"""QboTarget: the Target contract (ledgerbridge.targets.base) for QuickBooks Online.
+
+Natural keys: Invoice -> DocNumber, Customer -> DisplayName, Item -> Name. Writes resolve by-name references
+({"name": "Services"}) to QBO Ids first; updates are sparse with the current SyncToken, and a stale token
+(5010) is answered by reading the record again and retrying once (research 1.6)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ledgerbridge.config import get_config
+from ledgerbridge.errors import PermanentError, TransientError
+from ledgerbridge.records import Customer, Invoice, Location
+from ledgerbridge.targets.base import Target, TargetRecord
+from ledgerbridge.targets.qbo import mapping
+from ledgerbridge.targets.qbo.client import REQUEST_ID_MAX, QboClient, entity_name
+from ledgerbridge.targets.qbo.tokens import QboTokens
+from ledgerbridge.targets.qbo.wire import StaleObjectError, select_where
+from ledgerbridge.tenants import MappingSettings, Tenant
+
+log = logging.getLogger(__name__)
+
+NATURAL_KEYS = {"Invoice": "DocNumber", "Customer": "DisplayName", "Item": "Name"}
+
+
+def derived_request_id(request_id: str, suffix: str) -> str:
+    """A requestid for a follow-up write of the same intent (stable across retries, within QBO's 50 chars)."""
+    candidate = f"{request_id}-{suffix}"
+    if len(candidate) <= REQUEST_ID_MAX:
+        return candidate
+    return hashlib.sha256(candidate.encode()).hexdigest()[:32] + f"-{suffix}"[: REQUEST_ID_MAX - 32]
+
+
+def _record(doc: Mapping[str, Any]) -> TargetRecord:
+    return TargetRecord(target_id=str(doc["Id"]), sync_token=str(doc.get("SyncToken", "")), document=dict(doc))
+
+
+class QboTarget:
+    name = "qbo"
+
+    def __init__(self, client: QboClient, settings: MappingSettings | None = None) -> None:
+        self.client = client
+        self.settings = settings or MappingSettings()
+        self._refs: dict[tuple[str, str], dict[str, str]] = {}
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant) -> QboTarget:
+        integration = tenant.integration("qbo")
+        if integration is None or not integration.realm_id:
+            raise PermanentError(
+                "QuickBooks Online is not connected for this tenant",
+                code="not_connected",
+                hint="Connect QuickBooks first.",
+            )
+        tokens = QboTokens.for_tenant(tenant.tenant_id)
+        client = QboClient(integration.realm_id, get_config().qbo_api_base_url, tokens)
+        return cls(client, tenant.mapping)
+
+    # -- the Target contract --------------------------------------------------------------------------------
+
+    def natural_key(self, entity: str, document: dict[str, Any]) -> str:
+        name = entity_name(entity)
+        key = NATURAL_KEYS.get(name)
+        if key is None:
+            raise ValueError(f"QBO {name} has no natural key")
+        return str(document.get(key) or "")
+
+    def find(self, entity: str, natural_key: str) -> TargetRecord | None:
+        name = entity_name(entity)
+        field = NATURAL_KEYS.get(name)
+        if field is None:
+            raise ValueError(f"QBO {name} has no natural key to look up")
+        # an inactive customer or item still owns its name, so look for those too
+        suffix = " and Active in (true, false)" if name in ("Customer", "Item") else ""
+        rows = self.client.query(select_where(name, {field: natural_key}, suffix))
+        exact = [r for r in rows if str(r.get(field, "")) == natural_key]
+        # QBO compares names without regard to case, so a case-only match is the same name to QBO too.
+        matches = exact or [r for r in rows if str(r.get(field, "")).casefold() == natural_key.casefold()]
+        if len(matches) > 1:
+            ids = ", ".join(str(r["Id"]) for r in matches)
+            raise PermanentError(
+                f"QuickBooks has {len(matches)} {name} records with {field} {natural_key!r} (Ids {ids})",
+                code="ambiguous",
+                hint=f"Keep one {name.lower()} with this {field} in QuickBooks, or link the record by hand.",
+            )
+        return _record(matches[0]) if matches else None
+
+    def read(self, entity: str, target_id: str) -> TargetRecord:
+        return _record(self.client.read(entity, target_id))
+
+    def create(self, entity: str, document: dict[str, Any], request_id: str) -> TargetRecord:
+        return _record(self.client.create(entity, self.resolve_refs(document), request_id))
+
+    def update(self, entity: str, current: TargetRecord, document: dict[str, Any], request_id: str) -> TargetRecord:
+        body = {**self.resolve_refs(document), "Id": current.target_id, "SyncToken": current.sync_token, "sparse": True}
+        try:
+            return _record(self.client.update(entity, body, request_id))
+        except StaleObjectError:
+            fresh = self.read(entity, current.target_id)
+            log.info(
+                "qbo %s %s: stale SyncToken %s, retrying with %s",
+                entity,
+                current.target_id,
+                current.sync_token,
+                fresh.sync_token,
+            )
+        body["SyncToken"] = fresh.sync_token
+        try:
+            return _record(self.client.update(entity, body, derived_request_id(request_id, "s1")))
+        except StaleObjectError as exc:
+            raise TransientError(f"QuickBooks {entity} {current.target_id} keeps changing underneath: {exc}") from exc
+
+    # -- helpers for the engine -------------------------------------------------------------------------------
+
+    def invoice_document(self, invoice: Invoice, customer_ref: Mapping[str, str]) -> dict[str, Any]:
+        return mapping.invoice_document(invoice, self.settings, customer_ref)
+
+    def dry_run(self, entity: str, document: dict[str, Any], current: TargetRecord | None) -> list[mapping.FieldChange]:
+        """The field changes a write would make (everything is new when there is no current record)."""
+        return mapping.diff(current.document if current else {}, document)
+
+    def find_customer(self, display_name: str) -> TargetRecord | None:
+        return self.find("Customer", display_name)
+
+    def find_or_create_customer(
+        self, customer: Customer, request_id: str, location: Location | None = None
+    ) -> TargetRecord:
+        """The QBO customer to invoice: found by exact DisplayName, else created. With customer_naming
+        "customer_location" and a location, the location's sub-customer (ParentRef + Job) under it."""
+        doc = mapping.customer_document(customer)
+        parent = self.find_customer(doc["DisplayName"]) or self.create(
+            "Customer", doc, derived_request_id(request_id, "c")
+        )
+        if self.settings.customer_naming != "customer_location" or location is None:
+            return parent
+        child_doc = mapping.location_document(location, customer.name, parent.target_id)
+        child = self.find_customer(child_doc["DisplayName"])
+        if child is not None:
+            parent_ref = (child.document.get("ParentRef") or {}).get("value")
+            if parent_ref != parent.target_id:
+                raise PermanentError(
+                    f"QuickBooks customer {child_doc['DisplayName']!r} exists but is not a sub-customer of "
+                    f"{doc['DisplayName']!r}",
+                    code="6240",
+                    hint="Rename or re-parent that QuickBooks customer, or link the location to it by hand.",
+                )
+            return child
+        return self.create("Customer", child_doc, derived_request_id(request_id, "l"))
+
+    def resolve_item(self, name: str) -> dict[str, str]:
+        return self._resolve("Item", name)
+
+    def _resolve(self, entity: str, name: str) -> dict[str, str]:
+        """{"value": Id, "name": name} of a list object by name (then by Id when the name is all digits)."""
+        cache_key = (entity, name.casefold())
+        if cache_key in self._refs:
+            return self._refs[cache_key]
+        field = "FullyQualifiedName" if ":" in name and entity != "TaxCode" else "Name"  # Parent:Child
+        if entity == "TaxCode" and name in (mapping.TAXABLE, mapping.NON_TAXABLE):
+            ref = {"value": name, "name": name}  # pseudo codes of US companies, valid on every line
+        else:
+            rows = self.client.query(select_where(entity, {field: name}))
+            if not rows and name.isdigit():
+                rows = [self.client.read(entity, name)]
+            if not rows:
+                raise PermanentError(
+                    f"QuickBooks has no active {entity} named {name!r}",
+                    code="2500",
+                    hint=f"Create the {entity.lower()} {name!r} in QuickBooks (or reactivate it), or change the "
+                    "mapping settings to one that exists.",
+                )
+            ref = {
+                "value": str(rows[0]["Id"]),
+                "name": str(rows[0].get("FullyQualifiedName") or rows[0].get(field, name)),
+            }
+        self._refs[cache_key] = ref
+        return ref
+
+    def resolve_refs(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of `document` with every by-name reference given its QBO Id."""
+        doc = copy.deepcopy(dict(document))
+
+        def fix(holder: dict[str, Any], key: str, entity: str) -> None:
+            ref = holder.get(key)
+            if isinstance(ref, dict) and not ref.get("value") and ref.get("name"):
+                holder[key] = self._resolve(entity, str(ref["name"]))
+
+        for line in doc.get("Line") or []:
+            detail = line.get("SalesItemLineDetail")
+            if isinstance(detail, dict):
+                fix(detail, "ItemRef", "Item")
+                fix(detail, "ClassRef", "Class")
+                fix(detail, "TaxCodeRef", "TaxCode")
+        fix(doc, "ClassRef", "Class")
+        fix(doc, "DepartmentRef", "Department")
+        if isinstance(doc.get("TxnTaxDetail"), dict):
+            fix(doc["TxnTaxDetail"], "TxnTaxCodeRef", "TaxCode")
+        customer = doc.get("CustomerRef")
+        if isinstance(customer, dict) and not customer.get("value") and customer.get("name"):
+            found = self.find_customer(str(customer["name"]))
+            if found is None:
+                raise PermanentError(
+                    f"QuickBooks has no customer named {customer['name']!r}",
+                    code="2500",
+                    hint="Sync the customer first, or link it to an existing QuickBooks customer.",
+                )
+            doc["CustomerRef"] = {"value": found.target_id, "name": str(customer["name"])}
+        return doc
+
+
+def _conforms(target: QboTarget) -> Target:
+    return target  # mypy checks here that QboTarget satisfies the Target protocol
