@@ -17,6 +17,7 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "ledgerbridge",
         "POWERTOOLS_METRICS_NAMESPACE": "LedgerBridge",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -26,11 +27,12 @@ os.environ.pop("AWS_PROFILE", None)
 def reset_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from ledgerbridge import aws
+    from ledgerbridge import aws, wiring
     from ledgerbridge.config import get_config
 
     get_config.cache_clear()
     aws.reset()
+    wiring.reset()
     parameters.clear_caches()
 
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbridge import admin
 from ledgerbridge.api import make_resolver
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import synclog
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.sync import plan_report
 from ledgerbridge.tenants import Tenant
+from ledgerbridge.wiring import platform_for, qbo_engine
 
 app = make_resolver()
+MAX_DRY_RUN = 200
 
 
 class CreateTenantRequest(BaseModel):
@@ -29,6 +33,16 @@ class UpdateTenantRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     changes: dict[str, Any] = {}
     secrets: admin.TenantSecrets = admin.TenantSecrets()
+
+
+class DryRunRequest(BaseModel):
+    """Either named invoices, or every invoice in a status (optionally within transaction dates)."""
+
+    model_config = ConfigDict(extra="forbid")
+    invoice_ids: list[str] = Field(default_factory=list, max_length=200)
+    status: str = "pending_accounting"
+    transaction_after: date | None = None
+    transaction_before: date | None = None
 
 
 class CredentialRequest(BaseModel):
@@ -62,6 +76,22 @@ def issue_credential(tenant_id: str, request: CredentialRequest) -> Response[Any
 def sync_log(tenant_id: str) -> dict[str, Any]:
     tenant_store.load(tenant_id)
     return {"entries": [e.__dict__ for e in synclog.recent(tenant_id)]}
+
+
+@app.post("/admin/tenants/<tenant_id>/dry-run")
+def dry_run(tenant_id: str, request: DryRunRequest) -> dict[str, Any]:
+    """What a sync to QuickBooks Online would do now, with a field-level diff; writes nothing."""
+    tenant = tenant_store.load(tenant_id)
+    engine = qbo_engine(tenant)
+    ids = request.invoice_ids or [
+        i.source_id
+        for i in platform_for(tenant).invoices(
+            status=request.status,
+            transaction_after=request.transaction_after,
+            transaction_before=request.transaction_before,
+        )
+    ]
+    return {"plan": plan_report(engine, "invoice", ids[:MAX_DRY_RUN])}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -66,8 +66,11 @@ def once_per_event(run: Callable[[SyncJob], Any], context: Any) -> Callable[[Syn
     return lambda job: guarded(job=job.model_dump(mode="json"))
 
 
-def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) -> dict[str, Any]:
+def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) -> dict[str, list[dict[str, str]]]:
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # Report an all-failed batch as failures too (not as an exception), so the release below still runs.
+    processor.raise_on_entire_batch_failure = False
+    backed_off: set[str] = set()
 
     def handle(record: SQSRecord) -> None:
         try:
@@ -80,53 +83,50 @@ def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) 
         receives = int(record.attributes.approximate_receive_count or "1")
         try:
             run(job)
+            return
         except TransientError as exc:
-            if receives >= MAX_RECEIVES:
-                synclog.write(
-                    synclog.LogEntry(
-                        tenant_id=job.tenant_id,
-                        target=job.target,
-                        entity=job.entity,
-                        source_id=job.source_id,
-                        outcome="failed",
-                        message=f"gave up after {receives} attempts, moved to the dead-letter queue: {exc}",
-                    )
-                )
-            else:
-                delay = backoff_seconds(receives, exc.retry_after)
-                aws.client("sqs").change_message_visibility(
-                    QueueUrl=queue_url_from_arn(record.event_source_arn),
-                    ReceiptHandle=record.receipt_handle,
-                    VisibilityTimeout=delay,
-                )
-                synclog.write(
-                    synclog.LogEntry(
-                        tenant_id=job.tenant_id,
-                        target=job.target,
-                        entity=job.entity,
-                        source_id=job.source_id,
-                        outcome="retrying",
-                        message=f"attempt {receives} failed ({exc}); retrying in {delay} s",
-                    )
-                )
-            raise
+            reason, retry_after = str(exc), exc.retry_after
+            failure: Exception = exc
+        except Exception as exc:  # a bug or an unmapped failure: retried like a transient one, then the DLQ
+            logger.exception("sync job failed unexpectedly")
+            reason, retry_after, failure = f"unexpected {type(exc).__name__}: {exc}", None, exc
+        if receives >= MAX_RECEIVES:
+            synclog.for_job(
+                job, "failed", f"gave up after {receives} attempts, moved to the dead-letter queue: {reason}"
+            )
+        else:
+            delay = backoff_seconds(receives, retry_after)
+            _set_visibility(record, delay)
+            backed_off.add(record.message_id)
+            synclog.for_job(job, "retrying", f"attempt {receives} failed ({reason}); retrying in {delay} s")
+        raise failure
 
-    return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))
+    response: dict[str, list[dict[str, str]]] = dict(
+        process_partial_response(event=event, record_handler=handle, processor=processor, context=context)  # type: ignore[arg-type]
+    )
+    # Later messages of a failed group were not attempted: release them now. FIFO keeps them behind the
+    # failed one (its group is locked while that message is in flight), so order holds and nothing waits
+    # out the queue's full visibility timeout.
+    records = {r["messageId"]: SQSRecord(r) for r in event.get("Records", [])}
+    for failure in response.get("batchItemFailures", []):
+        message_id = failure["itemIdentifier"]
+        if message_id not in backed_off and message_id in records:
+            _set_visibility(records[message_id], 0)
+    return response
+
+
+def _set_visibility(record: SQSRecord, seconds: int) -> None:
+    aws.client("sqs").change_message_visibility(
+        QueueUrl=queue_url_from_arn(record.event_source_arn),
+        ReceiptHandle=record.receipt_handle,
+        VisibilityTimeout=seconds,
+    )
 
 
 def unavailable(label: str) -> Callable[[SyncJob], None]:
     """The job runner of a target that is not built yet: record each job as a permanent failure."""
 
     def record(job: SyncJob) -> None:
-        synclog.write(
-            synclog.LogEntry(
-                tenant_id=job.tenant_id,
-                target=job.target,
-                entity=job.entity,
-                source_id=job.source_id,
-                outcome="failed",
-                message=f"{label} sync is not available in this release; the job was not sent",
-            )
-        )
+        synclog.for_job(job, "failed", f"{label} sync is not available in this release; the job was not sent")
 
     return record

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from ledgerbridge.errors import PermanentError
+from ledgerbridge.errors import InvalidInput, PermanentError
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.records import Customer, Invoice, Location
 from ledgerbridge.state import intents, mappings, synclog
@@ -96,18 +96,12 @@ class Engine:
                 raise PermanentError(f"{job.entity} jobs flow the other way; nothing to push")
         except PermanentError as exc:
             return self._record_failure(job, exc)
-        last = result.steps[-1] if result.steps else Step(job.entity, job.source_id, "skip")
-        synclog.write(
-            synclog.LogEntry(
-                tenant_id=self.tenant.tenant_id,
-                target=self.target.name,
-                entity=job.entity,
-                source_id=job.source_id,
-                outcome=result.outcome,
-                message=result.message,
-                target_id=last.target_id,
+        except InvalidInput as exc:  # a record the target can never take as it is (e.g. a too-long number)
+            return self._record_failure(
+                job, PermanentError(str(exc), code="invalid", hint=f"correct the record's {exc.field} in the platform")
             )
-        )
+        last = result.steps[-1] if result.steps else Step(job.entity, job.source_id, "skip")
+        synclog.for_job(job, result.outcome, result.message, last.target_id)
         return result
 
     def plan(self, entity: str, source_id: str) -> Result:
@@ -203,7 +197,13 @@ class Engine:
                 intents.finish(tenant_id, target, entity, source_id)
                 reason = "recovered an earlier attempt" if intent.resumed else "matched an existing record by name"
                 return Step(entity, source_id, "skip" if not intent.resumed else "create", found.target_id, reason)
-        created = self.target.create(entity, document, intent.request_id)
+        try:
+            created = self.target.create(entity, document, intent.request_id)
+        except PermanentError:
+            # The target refused the create outright, so nothing exists to recover: a later attempt (after
+            # the user fixes the cause) must not adopt a same-named record that is not ours.
+            intents.finish(tenant_id, target, entity, source_id)
+            raise
         self._remember(entity, source_id, created, digest, natural_key)
         intents.finish(tenant_id, target, entity, source_id)
         return Step(entity, source_id, "create", created.target_id)
@@ -225,14 +225,30 @@ class Engine:
             hint = f" What to fix: {exc.hint}" if exc.hint else ""
             comment = f"{self.target_label} rejected this invoice: {message}.{hint}"
             self.platform.set_invoice_status(job.source_id, "failed", comment)
-        synclog.write(
-            synclog.LogEntry(
-                tenant_id=self.tenant.tenant_id,
-                target=self.target.name,
-                entity=job.entity,
-                source_id=job.source_id,
-                outcome="failed",
-                message=message + (f" (code {exc.code})" if exc.code else ""),
-            )
-        )
+        synclog.for_job(job, "failed", message + (f" (code {exc.code})" if exc.code else ""))
         return Result("failed", [], message)
+
+
+def plan_report(engine: Engine, entity: str, source_ids: list[str]) -> list[dict[str, Any]]:
+    """The dry run of several records, as plain data (for the API and the CLI)."""
+    report: list[dict[str, Any]] = []
+    for source_id in source_ids:
+        result = engine.plan(entity, source_id)
+        report.append(
+            {
+                "entity": entity,
+                "source_id": source_id,
+                "steps": [
+                    {
+                        "entity": s.entity,
+                        "source_id": s.source_id,
+                        "action": s.action,
+                        "target_id": s.target_id,
+                        "reason": s.reason,
+                        "changes": [{"path": c.path, "before": c.old, "after": c.new} for c in s.changes],
+                    }
+                    for s in result.steps
+                ],
+            }
+        )
+    return report

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+
 from ledgerbridge import secrets
+from ledgerbridge.config import get_config
 from ledgerbridge.errors import PermanentError
 from ledgerbridge.source.servicetrade import ServiceTradeSource
 from ledgerbridge.sync import Engine
@@ -30,12 +34,31 @@ def platform_for(tenant: Tenant) -> ServiceTradeSource:
     )
 
 
+ENGINE_TTL_S = 300.0
+_engines: dict[str, tuple[float, Engine]] = {}
+
+
 def qbo_engine(tenant: Tenant) -> Engine:
-    """The sync engine for a tenant's QuickBooks Online company."""
-    return Engine(
+    """The sync engine for a tenant's QuickBooks Online company, reused by a warm container for a few
+    minutes (its HTTP sessions, tokens and resolved item references) until the tenant's settings change."""
+    basis = tenant.model_dump_json() + get_config().qbo_api_base_url
+    key = hashlib.sha256(basis.encode()).hexdigest()
+    cached = _engines.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    engine = Engine(
         tenant=tenant,
         platform=platform_for(tenant),
         target=QboTarget.for_tenant(tenant),
         documents=QboDocuments(),
         target_label="QuickBooks Online",
     )
+    if len(_engines) > 64:
+        _engines.clear()
+    _engines[key] = (time.monotonic() + ENGINE_TTL_S, engine)
+    return engine
+
+
+def reset() -> None:
+    """Forget cached engines (tests start new sandboxes between cases)."""
+    _engines.clear()

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from ledgerbridge.jobs import SyncJob
 from ledgerbridge.state.table import query, state, ttl_in
 
 Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded"]
@@ -37,6 +38,21 @@ def write(entry: LogEntry) -> LogEntry:
         }
     )
     return stored
+
+
+def for_job(job: SyncJob, outcome: Outcome, message: str, target_id: str = "") -> LogEntry:
+    """Write the entry for one sync job."""
+    return write(
+        LogEntry(
+            tenant_id=job.tenant_id,
+            target=job.target,
+            entity=job.entity,
+            source_id=job.source_id,
+            outcome=outcome,
+            message=message,
+            target_id=target_id,
+        )
+    )
 
 
 def recent(tenant_id: str, limit: int = 50) -> list[LogEntry]:
