@@ -11,7 +11,7 @@ from ledgerbridge import admin, secrets
 from ledgerbridge.config import get_config
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.qbo import QboTokens
-from ledgerbridge.tenants import ConnectorSettings, IntegrationSettings, MappingSettings, Tenant
+from ledgerbridge.tenants import ConnectorSettings, IntegrationSettings, MappingSettings, Schedule, Tenant
 from sandbox.qbo import QboSandboxServer
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
@@ -42,12 +42,22 @@ def create_tenant(st_url: str, tenant_id: str = DEMO_TENANT, **overrides: Any) -
         "source_base_url": st_url,
         "integrations": [IntegrationSettings(target="qbo", entities=["invoice", "customer", "payment"])],
         "connectors": [
-            ConnectorSettings(connector="sage300cre", connections=["ar_invoices", "labor_hours"]),
+            # Weekly, Monday 02:00 local, for last week (the demo fortnight ends on a Friday).
             ConnectorSettings(
-                connector="csv", connections=["ar_invoices", "labor_hours", "purchase_orders", "direct_costs"]
+                connector="sage300cre",
+                connections=["ar_invoices", "labor_hours"],
+                schedule=Schedule(frequency="weekly", weekday=0, hour=2),
+                period="week",
+            ),
+            ConnectorSettings(
+                connector="csv",
+                connections=["purchase_orders", "direct_costs"],
+                schedule=Schedule(frequency="weekly", weekday=0, hour=2),
+                period="week",
             ),
         ],
-        "mapping": MappingSettings(default_item="Services"),
+        # The demo account names its accounting system "qbo" in ServiceTrade's External Systems.
+        "mapping": MappingSettings(default_item="Services", external_system="qbo"),
     }
     data.update(overrides)
     values = admin.TenantSecrets(servicetrade={"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET})

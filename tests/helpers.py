@@ -47,7 +47,10 @@ def call_api(
                 parsed: Any = json.loads(text)
             except ValueError:
                 parsed = text
-            return resp["statusCode"], resp.get("headers") or {}, parsed
+            headers_out = dict(resp.get("headers") or {})
+            for key, values in (resp.get("multiValueHeaders") or {}).items():
+                headers_out[key] = ", ".join(values)
+            return resp["statusCode"], headers_out, parsed
     raise AssertionError(f"no route for {method} {path}")
 
 

@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     tenant.add_argument("--local", action="store_true", help="use the running local stack")
     tenant.set_defaults(func=cmd_tenant)
 
+    from ledgerbridge.exports.cli import add_commands as add_export_commands
+
+    add_export_commands(sub)
+
     sync = sub.add_parser("sync", help="integrations").add_subparsers(dest="sync_command", required=True)
     dry = sync.add_parser("dry-run", help="what a QuickBooks Online sync would do, with a field diff")
     dry.add_argument("--tenant", required=True)

@@ -8,5 +8,9 @@ Key families (pk | sk):
   TENANT#{t}#INTENT#{tgt} | {entity}#{source_id}          create intents (exactly-once)
   TENANT#{t}#LOG          | {iso time}#{id}               sync log (TTL)
   TENANT#{t}#EVENT        | {event id}                    webhook deliveries seen (TTL)
-  TENANT#{t}#EXPORT       | {connector}#{connection}#...  export manifests
+  TENANT#{t}#EXPORT       | {export id}                   export manifests (one per connector, connection, period)
+  TENANT#{t}#EXPORT#{id}  | ...                           ids delivered by an export, per day, in chunks
+  TENANT#{t}#IMPORTED#{c}#{day} | ...                     ids confirmed as imported (never exported again)
+  TENANT#{t}#LAYOUT       | {layout name}                 the tenant's custom layouts
+  TENANT#{t}              | QBOTOKEN                      version and refresh lease of the QBO tokens
 """

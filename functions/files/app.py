@@ -1,0 +1,110 @@
+"""The file drop API (bearer: a tenant credential of purpose `files`):
+
+GET  /tenants/{tenant_id}/exports                           the tenant's exports with their manifests
+GET  /tenants/{tenant_id}/exports/{export_id}/download      302 to a presigned GET (?part=errors: the error file)
+POST /tenants/{tenant_id}/exports/{export_id}/confirm       the file is imported: invoices become processed
+PUT  /tenants/{tenant_id}/layouts/{layout_name}             save a custom layout (400 names the field path)
+GET  /openapi.json                                          this API's OpenAPI document
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ledgerbridge import aws, files, wiring
+from ledgerbridge.api import HttpError, bearer, json_body, make_resolver, require_tenant
+from ledgerbridge.config import get_config
+from ledgerbridge.errors import NotFound, PermanentError, TransientError
+from ledgerbridge.observability import logger, metrics, tracer
+from ledgerbridge.state import exports, layouts
+from ledgerbridge.state import tenants as tenant_store
+
+app = make_resolver()
+LAYOUT_MAX_BYTES = 256 * 1024
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _authorize(tenant_id: str) -> None:
+    require_tenant(tenant_id, bearer(app.current_event.headers), "files")
+    logger.append_keys(tenant_id=tenant_id)
+
+
+@app.get("/tenants/<tenant_id>/exports")
+def list_exports(
+    tenant_id: str,
+    connection: Annotated[str, Query(max_length=40)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response[Any]:
+    _authorize(tenant_id)
+    found = exports.list_for(tenant_id, limit=limit, connection=connection)
+    body = {"exports": [files.public(m) for m in found]}
+    return Response(status_code=200, content_type="application/json", body=body, headers=NO_STORE)
+
+
+@app.get("/tenants/<tenant_id>/exports/<export_id>/download")
+def download(
+    tenant_id: str, export_id: str, part: Annotated[Literal["file", "errors"], Query()] = "file"
+) -> Response[Any]:
+    _authorize(tenant_id)
+    cfg = get_config()
+    url = files.download_link(
+        aws.client("s3"), cfg.file_drop_bucket, tenant_id, export_id, part, cfg.download_link_ttl_s
+    )
+    return Response(
+        status_code=302,
+        content_type="application/json",
+        body={"url": url},
+        headers={"Location": url, **NO_STORE},
+    )
+
+
+@app.post("/tenants/<tenant_id>/exports/<export_id>/confirm")
+def confirm(tenant_id: str, export_id: str) -> Response[Any]:
+    _authorize(tenant_id)
+    platform: list[Any] = []
+
+    def mark_processed(invoice_id: str) -> None:
+        if not platform:
+            platform.append(wiring.platform_for(tenant_store.load(tenant_id)))
+        platform[0].set_invoice_status(invoice_id, "processed")
+
+    try:
+        manifest = files.confirm_import(tenant_id, export_id, mark_processed)
+    except TransientError as exc:
+        raise HttpError(503, f"the field-service platform is unavailable; try again: {exc}") from exc
+    except PermanentError as exc:
+        raise HttpError(409, f"the field-service platform refused the update: {exc}") from exc
+    return Response(status_code=200, content_type="application/json", body=files.public(manifest))
+
+
+@app.put("/tenants/<tenant_id>/layouts/<layout_name>")
+def save_layout(tenant_id: str, layout_name: str) -> Response[Any]:
+    _authorize(tenant_id)
+    data = json_body(app.current_event.body, LAYOUT_MAX_BYTES)
+    if not isinstance(data, dict):
+        raise HttpError(400, "layout: must be a JSON object", "layout")
+    layout = layouts.save(tenant_id, layouts.check_name(layout_name), data)
+    body = {"name": layout_name, "connector": layout.connector, "connection": layout.connection,
+            "records": len(layout.records), "use_with": {"layouts": {layout.connection: layout_name}}}  # fmt: skip
+    return Response(status_code=200, content_type="application/json", body=body)
+
+
+@app.get("/openapi.json")
+def openapi() -> Response[Any]:
+    document = resources.files("ledgerbridge").joinpath("openapi.json")
+    if not document.is_file():
+        raise NotFound("no OpenAPI document is shipped with this build (make openapi)")
+    return Response(status_code=200, content_type="application/json", body=document.read_text(encoding="utf-8"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

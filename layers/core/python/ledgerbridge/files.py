@@ -1,0 +1,71 @@
+"""The customer's side of the file drop: list exports, download through a short-lived link, confirm an
+import, save a custom layout. Every key is checked against the caller's tenant prefix before anything is
+signed, and a link lives minutes, not hours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from ledgerbridge.errors import InvalidInput, NotFound
+from ledgerbridge.state import exports
+from ledgerbridge.state.exports import Manifest
+
+MAX_LINK_TTL_S = 900  # links expire in minutes, never hours
+Part = Literal["file", "errors"]
+
+
+def tenant_prefix(tenant_id: str) -> str:
+    return f"{tenant_id}/"
+
+
+def inside_prefix(tenant_id: str, key: str) -> bool:
+    return key.startswith(tenant_prefix(tenant_id)) and ".." not in key.split("/") and "//" not in key
+
+
+def download_link(s3: Any, bucket: str, tenant_id: str, export_id: str, part: Part, ttl_s: int) -> str:
+    manifest = exports.load(tenant_id, export_id)
+    key = manifest.key if part == "file" else manifest.error_key
+    if not key:
+        why = {"held": "it was held by validation (download part=errors)", "failed": "the run failed"}
+        reason = why.get(manifest.status, "there were no problems") if part == "file" else "there were no problems"
+        raise NotFound(f"export {export_id!r} has no {'error ' if part == 'errors' else ''}file: {reason}")
+    if not inside_prefix(tenant_id, key):
+        # Manifests are written by the export worker only; refuse to sign anything outside the prefix.
+        raise NotFound(f"no export {export_id!r} for this tenant")
+    filename = key.rsplit("/", 1)[-1]
+    url: str = s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{filename}"'},
+        ExpiresIn=max(1, min(ttl_s, MAX_LINK_TTL_S)),
+    )
+    return url
+
+
+def confirm_import(tenant_id: str, export_id: str, mark_processed: Callable[[str], None]) -> Manifest:
+    """The customer says the file is in their books: its invoices become `processed` in the platform
+    (so the next run never picks them up) and every record it delivered is remembered as imported (so no
+    later run exports it again). Safe to repeat: a retry after a timeout finishes the job."""
+    manifest = exports.load(tenant_id, export_id)
+    if manifest.status == "confirmed":
+        return manifest
+    if manifest.status != "ready":
+        raise InvalidInput(
+            f"export {export_id!r} is {manifest.status}: nothing was delivered; fix the problems and re-run it",
+            "export_id",
+        )
+    chunks = list(exports.delivered(tenant_id, export_id))
+    if manifest.connection == "ar_invoices":
+        for _day, ids in chunks:
+            for invoice_id in ids:
+                mark_processed(invoice_id)
+    exports.mark_imported(tenant_id, manifest.connection, export_id, chunks)
+    confirmed = manifest.model_copy(update={"status": "confirmed", "confirmed_at": datetime.now(UTC).isoformat()})
+    exports.save(confirmed)
+    return confirmed
+
+
+def public(manifest: Manifest) -> dict[str, Any]:
+    """A manifest as the API shows it (keys are the caller's own; nothing else is internal)."""
+    return manifest.model_dump(mode="json")

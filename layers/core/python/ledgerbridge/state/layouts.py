@@ -1,0 +1,46 @@
+"""A tenant's custom layouts ("custom connectors"): layout JSON saved under a name, validated on the way in
+and again on the way out (a renderer upgrade that tightens a check names the problem instead of rendering
+a wrong file). `ConnectorSettings.layouts[connection] = name` makes a connector use one.
+
+  TENANT#{t}#LAYOUT | {name}     the layout JSON
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from ledgerbridge.connectors import Layout, validate_layout
+from ledgerbridge.errors import InvalidInput, NotFound
+from ledgerbridge.state.table import get, state
+
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+
+
+def check_name(name: str) -> str:
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise InvalidInput(f"layout name {name!r} must be 1-64 letters, digits, '.', '_' or '-'", "layout_name")
+    return name
+
+
+def save(tenant_id: str, name: str, data: dict[str, Any]) -> Layout:
+    """Validate (LayoutError, a 400 naming the field path) and store; returns the layout."""
+    layout = validate_layout(data)
+    state().put_item(
+        Item={
+            "pk": f"TENANT#{tenant_id}#LAYOUT",
+            "sk": check_name(name),
+            "layout": layout.model_dump_json(),
+            "updated": datetime.now(UTC).isoformat(),
+        }
+    )
+    return layout
+
+
+def load(tenant_id: str, name: str) -> Layout:
+    item = get(f"TENANT#{tenant_id}#LAYOUT", name)
+    if item is None:
+        raise NotFound(f"no custom layout {name!r} for tenant {tenant_id!r}")
+    return validate_layout(json.loads(item["layout"]))
