@@ -16,6 +16,7 @@ from typing import Any
 
 BENCHMARKS = [
     "bench.exports",
+    "bench.qbo",
 ]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
@@ -107,6 +108,7 @@ def run_demo() -> int:
 
         _export(story, stack, tenant_id, seeded["files_credential"])
         _integration(story, stack, tenant_id)
+        _payments(story, stack)
     finally:
         stack.stop()
     print("\nDemo finished.")
@@ -155,6 +157,40 @@ def _export(story: Story, stack: LocalStack, tenant_id: str, credential: str) ->
         story.say("  downloaded", f"{len(body)} bytes; first line: {first!r}")
 
 
+def _payments(story: Story, stack: LocalStack) -> None:
+    """Two-way: payments recorded in QuickBooks flow back to the platform through Intuit's webhook."""
+    from sandbox.qbo.flows import Bookkeeper
+
+    st, qbo = stack.sandboxes["servicetrade"], stack.sandboxes["qbo"]
+    story.step("Payments back: the bookkeeper records payments in QuickBooks (Intuit webhook -> sync_qbo)")
+    by_number = {i["DocNumber"]: i for i in qbo.objects("Invoice", qbo.realm_id)}
+
+    def platform(number: str) -> dict[str, Any]:
+        return next(i for i in st.state.invoices.values() if i["invoiceNumber"] == number)
+
+    full, partial = by_number["INV-24109"], by_number["INV-24110"]
+    bookkeeper = Bookkeeper(qbo)
+    bookkeeper.receive_payment(full["Id"], full["TotalAmt"], "Check")
+    half = (Decimal(str(partial["TotalAmt"])) / 2).quantize(Decimal("0.01"))
+    bookkeeper.receive_payment(partial["Id"], half, "Credit Card")
+    story.say(
+        "paid in QuickBooks", f"INV-24109 in full (${full['TotalAmt']}), INV-24110 ${half} of ${partial['TotalAmt']}"
+    )
+
+    def arrived() -> bool:
+        stack.drain()
+        return platform("INV-24109")["status"] == "paid" and any(
+            p["invoiceId"] == platform("INV-24110")["id"] for p in st.state.payments.values()
+        )
+
+    _wait(arrived, timeout=30)
+    for number in ("INV-24109", "INV-24110"):
+        invoice = platform(number)
+        paid = [p for p in st.state.payments.values() if p["invoiceId"] == invoice["id"]]
+        amounts = ", ".join(f"${p['amount']} ({p['method']})" for p in paid)
+        story.say(f"platform {number}", f"{invoice['status']}; payments recorded: {amounts}")
+
+
 def _key_by_hand(qbo: Any, doc_number: str) -> None:
     """A bookkeeper typed this invoice into QuickBooks before the sync ran (the classic duplicate)."""
     token = qbo.issue_tokens()["access_token"]
@@ -191,7 +227,7 @@ def _integration(story: Story, stack: LocalStack, tenant_id: str) -> None:
     # The platform delivers a webhook for each (as when the office clicks "Send to QuickBooks"); each is
     # delivered twice, as the platform may; we wait for the sandbox to deliver them, then drain the queues.
     before = len(st.deliveries)
-    for invoice in pending:
+    for invoice in story.progress("sending to accounting", pending, len(pending)):
         st.deliver("invoice", invoice["id"], action="updated")
         st.deliver("invoice", invoice["id"], action="updated")
     _wait(lambda: len(st.deliveries) >= before + 2 * len(pending))

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
-import requests
-
-from ledgerbridge import admin, secrets
+from ledgerbridge import admin, connect, secrets
 from ledgerbridge.config import get_config
-from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.targets.qbo import QboTokens
 from ledgerbridge.tenants import ConnectorSettings, IntegrationSettings, MappingSettings, Schedule, Tenant
-from sandbox.qbo import QboSandboxServer
+from sandbox.qbo import QboSandboxServer, flows
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 DEMO_TENANT = "summit-fire"
@@ -57,7 +52,11 @@ def create_tenant(st_url: str, tenant_id: str = DEMO_TENANT, **overrides: Any) -
             ),
         ],
         # The demo account names its accounting system "qbo" in ServiceTrade's External Systems.
-        "mapping": MappingSettings(default_item="Services", external_system="qbo"),
+        "mapping": MappingSettings(
+            default_item="Services",
+            external_system="qbo",
+            tax_codes={county: county for county in ("Durham County", "Wake County", "Orange County")},
+        ),
     }
     data.update(overrides)
     values = admin.TenantSecrets(servicetrade={"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET})
@@ -65,16 +64,10 @@ def create_tenant(st_url: str, tenant_id: str = DEMO_TENANT, **overrides: Any) -
 
 
 def connect_qbo(tenant_id: str, qbo: QboSandboxServer) -> str:
-    """Run the OAuth authorization-code flow against the sandbox (which consents at once) and store the
-    tokens and realm, as the connect callback does. Returns the realm id."""
-    tokens = QboTokens.for_tenant(tenant_id)
-    consent = requests.get(tokens.oauth.authorization_url(f"fixture-{tenant_id}"), allow_redirects=False, timeout=10)
-    query = parse_qs(urlparse(consent.headers["Location"]).query)
-    realm_id = query.get("realmId", [qbo.realm_id])[0]
-    tokens.connect(query["code"][0], realm_id)
-    tenant = tenant_store.load(tenant_id)
-    integrations = [
-        i.model_copy(update={"realm_id": realm_id}) if i.target == "qbo" else i for i in tenant.integrations
-    ]
-    tenant_store.save(tenant.model_copy(update={"integrations": integrations}))
-    return realm_id
+    """Run the OAuth authorization-code flow against the sandbox (which consents at once) through the
+    same code as the connect routes: state bound to the tenant, code exchanged, connection recorded.
+    Returns the realm id."""
+    url = connect.begin(tenant_id, "http://localhost/oauth/qbo/callback")
+    answer = flows.consent(url, qbo.realm_id)
+    connect.complete(answer["state"], answer["code"], answer["realmId"])
+    return answer["realmId"]

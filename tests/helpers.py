@@ -6,10 +6,13 @@ import json
 from typing import Any
 
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.tenants import IntegrationSettings, Tenant
+from ledgerbridge.tenants import IntegrationSettings, MappingSettings, Tenant
 from sandbox.stack.apigw import proxy_event, route_matches
 from sandbox.stack.functions import invoke
 from sandbox.stack.template import load
+
+# The demo company's sales-tax groups, mapped to the QBO sandbox's tax codes of the same names.
+DEMO_TAX_CODES = {county: county for county in ("Durham County", "Wake County", "Orange County")}
 
 
 def make_tenant(tenant_id: str = "acme-fire", **overrides: Any) -> Tenant:
@@ -18,6 +21,7 @@ def make_tenant(tenant_id: str = "acme-fire", **overrides: Any) -> Tenant:
         "name": "Acme Fire & Mechanical",
         "timezone": "America/New_York",
         "integrations": [IntegrationSettings(target="qbo", entities=["invoice", "customer"])],
+        "mapping": MappingSettings(tax_codes=DEMO_TAX_CODES),
     }
     data.update(overrides)
     tenant = Tenant(**data)

@@ -1,4 +1,8 @@
-"""POST /webhooks/{tenant_id}?token=...  the platform's webhook deliveries -> the targets' sync queues."""
+"""Webhook intake, answered fast by only enqueueing:
+
+POST /webhooks/{tenant_id}?token=...   the platform's deliveries -> the targets' sync queues
+POST /webhooks/qbo                     Intuit's app-level notifications (every realm) -> QBO pull jobs
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import webhook
+from ledgerbridge import qbo_webhook, secrets, webhook
 from ledgerbridge.api import HttpError, json_body, make_resolver
 from ledgerbridge.config import get_config
+from ledgerbridge.errors import NotFound
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import events
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.tenants import secret_name
+from ledgerbridge.targets.qbo import connection
+from ledgerbridge.tenants import Tenant, secret_name
 
 app = make_resolver()
 
@@ -56,6 +62,43 @@ def platform_delivery(tenant_id: str) -> Response[Any]:
         content_type="application/json",
         body={"accepted": result.accepted, "duplicates": result.duplicates, "ignored": result.ignored},
     )
+
+
+def _tenant_for_realm(realm_id: str) -> Tenant | None:
+    tenant_id = connection.tenant_for_realm(realm_id)
+    if tenant_id is None:
+        return None
+    try:
+        return tenant_store.load(tenant_id)
+    except NotFound:
+        return None
+
+
+@app.post("/webhooks/qbo")
+def qbo_delivery() -> Response[Any]:
+    """Intuit's notifications. Powertools tries static routes before dynamic ones, so this route wins over
+    /webhooks/{tenant_id} (API Gateway prefers the static resource too): no tenant can be called `qbo`."""
+    cfg = get_config()
+    event = app.current_event
+    raw = (event.decoded_body if event.is_base64_encoded else event.body) or ""
+    if len(raw.encode()) > cfg.webhook_max_bytes:
+        raise HttpError(413, f"body is larger than {cfg.webhook_max_bytes} bytes")
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    verifier = str(secrets.read_json(cfg.qbo_app_secret_name).get("verifier_token") or "")
+    if not qbo_webhook.verify_signature(verifier, raw.encode(), headers.get(qbo_webhook.SIGNATURE_HEADER, "")):
+        raise HttpError(401, f"missing or invalid {qbo_webhook.SIGNATURE_HEADER} header")
+    changes = qbo_webhook.parse(json_body(raw, cfg.webhook_max_bytes))
+    result = qbo_webhook.accept(
+        changes,
+        tenant_for_realm=_tenant_for_realm,
+        claim=events.claim,
+        release=events.release,
+        publish=publish_jobs,
+    )
+    metrics.add_metric(name="QboWebhookJobsAccepted", unit=MetricUnit.Count, value=result.accepted)
+    metrics.add_metric(name="QboWebhookDuplicates", unit=MetricUnit.Count, value=result.duplicates)
+    body = {"accepted": result.accepted, "duplicates": result.duplicates, "ignored": result.ignored}
+    return Response(status_code=200, content_type="application/json", body=body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

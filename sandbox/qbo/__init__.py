@@ -7,17 +7,48 @@
 docs/qbo.md lists each behaviour with the research it follows.
 """
 
-from sandbox.qbo.clock import Clock, ManualClock, ScaledClock, SystemClock
+from sandbox.qbo.clock import Clock, ManualClock, OffsetClock, ScaledClock, SystemClock
+from sandbox.qbo.oauth import OAuthOptions
 from sandbox.qbo.server import QboSandboxServer, start
-from sandbox.qbo.state import SandboxOptions, SandboxState
+from sandbox.qbo.state import DEFAULT_REALM, SandboxOptions, SandboxState
+from sandbox.qbo.webhooks import WebhookOptions, sign
+
+DEMO_CLIENT_ID = OAuthOptions.client_id
+DEMO_CLIENT_SECRET = OAuthOptions.client_secret
+DEMO_VERIFIER_TOKEN = WebhookOptions.verifier_token
+DEMO_REALM = DEFAULT_REALM
+
+
+def demo_app_secret(url: str, redirect_uri: str = "") -> dict[str, str]:
+    """The QBO app secret (template.yaml QboAppSecret) for a sandbox at `url` started with the default keys.
+
+    `redirect_uri` "" lets the connect route derive the callback URL from the request it serves (the local stack
+    starts the sandbox before its API front, so the front's URL is not known yet); give one to pin it, as a
+    deployment must (Intuit only redirects to registered URIs). `url` is not part of the secret: the API and
+    discovery URLs are template parameters (QboApiBaseUrl, QboDiscoveryUrl)."""
+    del url  # the keys are the same for every sandbox started with the defaults
+    return {
+        "client_id": DEMO_CLIENT_ID,
+        "client_secret": DEMO_CLIENT_SECRET,
+        "redirect_uri": redirect_uri,
+        "verifier_token": DEMO_VERIFIER_TOKEN,
+    }
+
 
 __all__ = [
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "DEMO_REALM",
+    "DEMO_VERIFIER_TOKEN",
     "Clock",
     "ManualClock",
+    "OffsetClock",
     "QboSandboxServer",
     "SandboxOptions",
     "SandboxState",
     "ScaledClock",
     "SystemClock",
+    "demo_app_secret",
+    "sign",
     "start",
 ]

@@ -38,6 +38,23 @@ class ManualClock:
             self._now = epoch_seconds
 
 
+class OffsetClock:
+    """Wall time plus an offset that advance() moves: real time keeps flowing (so per-second limits clear as
+    they would), and a test can still jump ahead (token expiry, the CDC window) without waiting."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self._offset = offset
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+
+
 class ScaledClock:
     """Wall time sped up `factor` times: with factor=60 a one-minute limit window passes in a second."""
 

@@ -35,13 +35,42 @@ class QboSandboxServer:
         )
         self._thread.start()
         self._stopping = threading.Event()
+        self._flusher: threading.Thread | None = None
         every = state.options.webhooks.webhook_auto_flush_s
         if every > 0:
-            threading.Thread(target=self._deliver_webhooks, args=(every,), name="qbo-webhooks", daemon=True).start()
+            self._flusher = threading.Thread(
+                target=self._deliver_webhooks, args=(every,), name="qbo-webhooks", daemon=True
+            )
+            self._flusher.start()
 
     def _deliver_webhooks(self, every: float) -> None:
         while not self._stopping.wait(every):
             self.state.webhooks.flush()
+
+    def deliver_webhooks_to(self, url: str, every_s: float = 1.0) -> None:
+        """Start sending webhook notifications to `url` (e.g. the local stack's `/webhooks/qbo`), flushing every
+        `every_s` wall-clock seconds in the background. For a server started without a webhook URL."""
+        self.state.options.webhooks.webhook_url = url
+        if self._flusher is None and every_s > 0:
+            self._flusher = threading.Thread(
+                target=self._deliver_webhooks, args=(every_s,), name="qbo-webhooks", daemon=True
+            )
+            self._flusher.start()
+
+    def describe(self) -> dict[str, Any]:
+        """What a person (or the local stack's `info()`) needs to use this sandbox."""
+        oauth, hooks = self.state.options.oauth, self.state.options.webhooks
+        return {
+            "url": self.url,
+            "discovery_url": self.discovery_url,
+            "realm_id": self.realm_id,
+            "realms": list(self.state.options.api.realms),
+            "client_id": oauth.client_id,
+            "client_secret": oauth.client_secret,
+            "verifier_token": hooks.verifier_token,
+            "webhook_url": hooks.webhook_url,
+            "webhook_format": hooks.webhook_format,
+        }
 
     @property
     def discovery_url(self) -> str:

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.qbo.clock import Clock, ManualClock, SystemClock
+from sandbox.qbo.clock import Clock, ManualClock, OffsetClock, SystemClock
 from sandbox.qbo.faults import FaultInjector
 from sandbox.qbo.limits import RateLimiter, RateLimits
 from sandbox.qbo.oauth import OAuthOptions, OAuthServer
@@ -74,6 +74,6 @@ class SandboxState:
         return self.realms[realm_id or self.options.api.realms[0]]
 
     def advance(self, seconds: float) -> None:
-        if not isinstance(self.clock, ManualClock):
-            raise TypeError("only a ManualClock can be advanced; start the sandbox with clock=ManualClock()")
+        if not isinstance(self.clock, ManualClock | OffsetClock):
+            raise TypeError("only a ManualClock or OffsetClock can be advanced; start the sandbox with one")
         self.clock.advance(seconds)

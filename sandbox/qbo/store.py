@@ -363,6 +363,11 @@ def seed(realm: Realm) -> None:
     }
     realm._next_id += 1
     realm.objects["TaxCode"][california["Id"]] = california
+    # Combined sales-tax codes of the demo contractor's counties (North Carolina), beside California.
+    # Ids outside the entity counter, so the ids of everything seeded after them stay as documented.
+    for n, name in enumerate(("Durham County", "Wake County", "Orange County"), start=1):
+        code_id = str(900_000 + n)
+        realm.objects["TaxCode"][code_id] = {**california, "Id": code_id, "Name": name, "Description": name}
     for name in ("Service", "Installation", "Inspection"):
         realm.create("class", {"Name": name})
     for name in ("North", "South"):

@@ -10,6 +10,7 @@ import hmac
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from sandbox.qbo.store import Change
 
 # 10 s, 20 s, 30 s, 5 min, 20 min, 2 h, 4 h, 6 h, then every 6 h (research 1.13)
 RETRY_DELAYS_S = (10, 20, 30, 300, 1200, 7200, 14400, 21600)
+Send = Callable[[bytes, dict[str, str]], int]  # (raw body, headers) -> HTTP status
 CLOUDEVENT_VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": "voided"}
 
 
@@ -117,21 +119,34 @@ class WebhookDispatcher:
                 self.deliveries.append(Delivery(realm_id, body, content_type, sign(self.options.verifier_token, body)))
         self._pending.clear()
 
-    def flush(self, session: requests.Session | None = None) -> list[Delivery]:
-        """Deliver everything due now (new events and retries whose time has come); returns those tried."""
+    def pending(self) -> int:
+        """Changes not yet packaged plus deliveries not yet acknowledged."""
+        with self._lock:
+            return sum(len(c) for c in self._pending.values()) + sum(1 for d in self.deliveries if not d.delivered)
+
+    def drop_pending(self) -> int:
+        """Lose every undelivered notification (a webhook outage that Intuit gave up on): CDC must cover it."""
+        with self._lock:
+            lost = sum(len(c) for c in self._pending.values()) + sum(1 for d in self.deliveries if not d.delivered)
+            self._pending.clear()
+            self.deliveries = [d for d in self.deliveries if d.delivered]
+            return lost
+
+    def flush(self, session: requests.Session | None = None, send: Send | None = None) -> list[Delivery]:
+        """Deliver everything due now (new events and retries whose time has come); returns those tried.
+        `send(body, headers) -> status` replaces the HTTP POST (tests hand deliveries to a handler in-process)."""
         with self._lock:
             self._package()
             due = [d for d in self.deliveries if not d.delivered and d.next_at <= self.clock.now()]
         http = session or requests.Session()
         for delivery in due:
+            headers = {"Content-Type": delivery.content_type, "intuit-signature": delivery.signature}
             try:
-                resp = http.post(
-                    self.options.webhook_url,
-                    data=delivery.body,
-                    headers={"Content-Type": delivery.content_type, "intuit-signature": delivery.signature},
-                    timeout=3,  # Intuit wants the 200 within 3 s
-                )
-                delivery.last_status = resp.status_code
+                if send is not None:
+                    delivery.last_status = send(delivery.body, headers)
+                else:
+                    resp = http.post(self.options.webhook_url, data=delivery.body, headers=headers, timeout=3)
+                    delivery.last_status = resp.status_code  # Intuit wants the 200 within 3 s (timeout above)
             except requests.RequestException:
                 delivery.last_status = None
             delivery.attempts += 1

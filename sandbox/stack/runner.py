@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
         os.environ.update(FAKE_AWS)
         # Powertools' logger may exist already (imports), at INFO: the local stack speaks only of problems.
         logging.getLogger("ledgerbridge").setLevel(FAKE_AWS["POWERTOOLS_LOG_LEVEL"])
@@ -61,6 +63,8 @@ class LocalStack:
         os.environ.update(FAKE_AWS)  # local choices win over the template's (quieter logs, no EMF/X-Ray)
         self._reset_clients()
         self.front = Served(ApiFront())
+        # Intuit's webhooks (payments) go to the app-level route, as the app's webhook URL would.
+        self.sandboxes["qbo"].deliver_webhooks_to(f"{self.front.url}/webhooks/qbo")
         self.pollers = [QueuePoller(self.stack, source) for source in self.stack.template.queue_sources()]
         if self.background:
             self._loop = Background(self.pollers)

@@ -11,6 +11,7 @@ import pytest
 
 from ledgerbridge import consumer
 from ledgerbridge.state import mappings, synclog
+from ledgerbridge.targets.qbo import budget
 from tests.e2e.conftest import World, world_with
 from tests.helpers import call_api, drain
 
@@ -41,6 +42,10 @@ def qbo_invoices(world: World) -> list[dict[str, Any]]:
 def big_world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     # Retries become visible at once: the test is about effects, not about waiting out backoff.
     monkeypatch.setattr(consumer, "backoff_seconds", lambda receives, retry_after=None: 0)
+    # The sandbox runs with limits far above QBO's (the budget's own tests cover the real ones).
+    limits = budget.Limits(per_minute=1_000_000, per_second=100_000, concurrent=1_000, batch_per_minute=100_000)
+    monkeypatch.setattr(budget, "DEFAULT_LIMITS", limits)
+    monkeypatch.setattr(budget, "PAUSE_ON_429_S", 0.0)
     # The demo company brings 6 pending invoices of its own: 994 more make 1,000.
     yield from world_with(aws, monkeypatch, invoices=994)
 

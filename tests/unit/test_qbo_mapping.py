@@ -240,3 +240,14 @@ def test_error_mapping(status: int, body: bytes, expected: type[Exception], code
         assert getattr(err, "code", None) == code
     if isinstance(err, TransientError) and status == 429:
         assert err.retry_after == 60.0
+
+
+def test_tax_without_a_mapped_tax_code_is_refused_not_dropped() -> None:
+    import pytest
+
+    from ledgerbridge.errors import PermanentError
+
+    taxed = invoice(tax_group="Unmapped County", tax_amount=Decimal("6.19"), total=Decimal("81.19"))
+    with pytest.raises(PermanentError, match="no QuickBooks tax code") as caught:
+        mapping.invoice_document(taxed, MappingSettings(), {"value": "7"})
+    assert caught.value.code == "unmapped_tax"

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from ledgerbridge import aws
 from ledgerbridge.config import get_config
-from ledgerbridge.errors import TransientError
+from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.observability import logger
 from ledgerbridge.state import synclog
@@ -83,6 +83,10 @@ def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) 
         receives = int(record.attributes.approximate_receive_count or "1")
         try:
             run(job)
+            return
+        except PermanentError as exc:  # e.g. the tenant is not connected: record it, never retry it
+            hint = f" What to fix: {exc.hint}" if exc.hint else ""
+            synclog.for_job(job, "failed", f"{exc}.{hint}")
             return
         except TransientError as exc:
             reason, retry_after = str(exc), exc.retry_after

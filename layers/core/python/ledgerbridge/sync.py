@@ -91,7 +91,7 @@ class Engine:
             if job.entity == "invoice":
                 result = self._invoice(job.source_id, dry_run=False)
             elif job.entity == "customer":
-                result = Result("updated", [self._customer(job.source_id, None, dry_run=False)])
+                result = Result("updated", [self.customer_step(job.source_id, None, dry_run=False)])
             else:
                 raise PermanentError(f"{job.entity} jobs flow the other way; nothing to push")
         except PermanentError as exc:
@@ -108,7 +108,7 @@ class Engine:
         """The dry run: what run() would do, with a field-level diff, writing nothing anywhere."""
         if entity == "invoice":
             return self._invoice(source_id, dry_run=True)
-        return Result("skipped", [self._customer(source_id, None, dry_run=True)])
+        return Result("skipped", [self.customer_step(source_id, None, dry_run=True)])
 
     # ------------------------------------------------------------------ records
     def _invoice(self, invoice_id: str, dry_run: bool) -> Result:
@@ -117,7 +117,7 @@ class Engine:
             step = Step("invoice", invoice_id, "skip", reason=f"invoice status is {invoice.status!r}")
             return Result("skipped", [step], step.reason)
         steps: list[Step] = []
-        customer_step = self._customer(invoice.customer.id, invoice.location.id, dry_run=dry_run)
+        customer_step = self.customer_step(invoice.customer.id, invoice.location.id, dry_run=dry_run)
         steps.append(customer_step)
         customer_id = customer_step.target_id or "(new customer)"
         document = self.documents.invoice(invoice, customer_id, self.tenant.mapping)
@@ -135,7 +135,8 @@ class Engine:
             outcome = "skipped"
         return Result(outcome, steps, message)
 
-    def _customer(self, company_id: str, location_id: str | None, dry_run: bool) -> Step:
+    def customer_step(self, company_id: str, location_id: str | None, dry_run: bool) -> Step:
+        """Make sure the QBO customer of a platform customer (and location) exists; its step carries the id."""
         customer = self.platform.customer(company_id)
         parent = self._upsert(
             "customer", company_id, self.documents.customer(customer, self.tenant.mapping), True, dry_run

@@ -26,7 +26,16 @@ def _valid_timezone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_valid_timezone)]
-TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN)]
+RESERVED_TENANT_IDS = frozenset({"qbo", "admin", "oauth"})  # path segments the API uses itself
+
+
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_TENANT_IDS:
+        raise ValueError(f"{value!r} is reserved by the API's own routes; choose another tenant id")
+    return value
+
+
+TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN), AfterValidator(_not_reserved)]
 
 
 class Settings(BaseModel):

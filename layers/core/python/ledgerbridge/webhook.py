@@ -23,8 +23,9 @@ from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncEntity, SyncJob
 from ledgerbridge.tenants import Tenant
 
-# Platform entity type -> the sync entity it feeds. Types not listed are accepted and ignored.
-ENTITY_TYPES: dict[str, SyncEntity] = {"invoice": "invoice", "company": "customer", "payment": "payment"}
+# Platform entity type -> the sync entity it feeds. Types not listed are accepted and ignored; payments
+# among them: they flow from the accounting system to the platform, never the other way.
+ENTITY_TYPES: dict[str, SyncEntity] = {"invoice": "invoice", "company": "customer"}
 SIGNATURE_HEADER = "x-ledgerbridge-signature"
 
 

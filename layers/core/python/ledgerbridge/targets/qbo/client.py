@@ -3,18 +3,22 @@ QBO's Faults turned into ledgerbridge.errors (research 1.1, 1.3, 1.7, 1.8, 1.10-
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
 
 from ledgerbridge.errors import AuthorizationRevoked, TransientError
+from ledgerbridge.targets.qbo import budget as budget_module
+from ledgerbridge.targets.qbo.budget import Budget
 from ledgerbridge.targets.qbo.wire import dumps, error_for, fault_from_json, loads, parse_fault
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,20 @@ class TokenProvider(Protocol):
     def refresh_after_unauthorized(self, rejected: str) -> str:
         """QBO answered 401 to `rejected`: return a fresh token, or raise AuthorizationRevoked."""
         ...
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A QBO timestamp ("2026-01-05T10:00:00.000-08:00", "...Z", epoch seconds or ms) as an aware UTC datetime."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        seconds = float(value) / (1000.0 if value > 10**11 else 1.0)
+        return datetime.fromtimestamp(seconds, UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def entity_name(entity: str) -> str:
@@ -114,7 +132,11 @@ class QboClient:
         timeout: tuple[float, float] = (5.0, 120.0),  # QBO gives up on a request after 120 s (research 1.1)
         max_retries: int = 1,
         sleep: Callable[[float], None] = time.sleep,
+        budget: Budget | None = None,
+        on_revoked: Callable[[AuthorizationRevoked], None] | None = None,
     ) -> None:
+        """`budget`: the realm's shared request budget (budget.RealmBudget), taken before every HTTP request;
+        `on_revoked`: told when QuickBooks refuses the connection (the tenant must reconnect)."""
         base = api_base_url.rstrip("/")
         base = base[: -len("/v3")] if base.endswith("/v3") else base
         self.realm_id = realm_id
@@ -125,6 +147,14 @@ class QboClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self._sleep = sleep
+        self.budget = budget
+        self.on_revoked = on_revoked
+
+    def with_session(self, session: requests.Session) -> QboClient:
+        """The same client (tokens, budget, hooks) on another HTTP session: one per worker thread."""
+        twin = copy.copy(self)
+        twin.session = session
+        return twin
 
     # -- transport ------------------------------------------------------------------------------------------
 
@@ -139,6 +169,29 @@ class QboClient:
         """One call, with: a token refresh and one retry on 401; up to max_retries quick retries on connection
         errors, timeouts and 5xx (safe: reads are idempotent and every write carries a requestid); 429 is
         never retried here, the caller backs off (the queue holds the record, not a sleeping Lambda)."""
+        try:
+            return self._call(method, path, params, body, content_type)
+        except AuthorizationRevoked as exc:
+            if self.on_revoked is not None:
+                self.on_revoked(exc)
+            raise
+
+    def _send(
+        self, method: str, path: str, query: dict[str, str], body: str | None, headers: dict[str, str]
+    ) -> requests.Response:
+        """One HTTP request inside a slot of the realm's budget."""
+        lease = self.budget.acquire("batch" if path == "/batch" else "request") if self.budget else None
+        try:
+            return self.session.request(
+                method, self.company_url + path, params=query, data=body, headers=headers, timeout=self.timeout
+            )
+        finally:
+            if self.budget is not None and lease is not None:
+                self.budget.release(lease)
+
+    def _call(
+        self, method: str, path: str, params: dict[str, str] | None, body: str | None, content_type: str
+    ) -> dict[str, Any]:
         query = {**(params or {}), "minorversion": str(self.minorversion)}
         token = self.tokens.access_token()
         refreshed = False
@@ -152,9 +205,7 @@ class QboClient:
             if body is not None:
                 headers["Content-Type"] = content_type
             try:
-                resp = self.session.request(
-                    method, self.company_url + path, params=query, data=body, headers=headers, timeout=self.timeout
-                )
+                resp = self._send(method, path, query, body, headers)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt < self.max_retries:
                     self._sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
@@ -174,6 +225,8 @@ class QboClient:
                 token = self.tokens.refresh_after_unauthorized(token)
                 refreshed = True
                 continue
+            if resp.status_code == 429 and self.budget is not None:
+                self.budget.pause(_retry_after(resp) or budget_module.PAUSE_ON_429_S)  # the realm holds off
             if resp.status_code >= 500 and attempt < self.max_retries:
                 self._sleep(RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S) - 1)])
                 attempt += 1
@@ -236,6 +289,13 @@ class QboClient:
 
     def cdc(self, entities: Sequence[str], changed_since: datetime) -> dict[str, list[dict[str, Any]]]:
         """Changes since `changed_since` (at most 30 days back; deleted rows carry status "Deleted")."""
+        return self.cdc_at(entities, changed_since)[0]
+
+    def cdc_at(
+        self, entities: Sequence[str], changed_since: datetime
+    ) -> tuple[dict[str, list[dict[str, Any]]], datetime | None]:
+        """cdc() and QuickBooks' own time of the answer (its `time` field), for a catch-up cursor that does not
+        depend on our clock agreeing with Intuit's."""
         data = self._request(
             "GET",
             "/cdc",
@@ -247,7 +307,7 @@ class QboClient:
                 for key, value in response.items():
                     if isinstance(value, list):
                         out.setdefault(key, []).extend(value)
-        return out
+        return out, parse_time(data.get("time"))
 
     # -- writes ---------------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ledgerbridge.errors import InvalidInput
+from ledgerbridge.errors import InvalidInput, PermanentError
 from ledgerbridge.records import Address, Customer, Invoice, InvoiceLine, Location, Payment
 from ledgerbridge.tenants import MappingSettings
 
@@ -158,6 +158,15 @@ def invoice_document(invoice: Invoice, settings: MappingSettings, customer_ref: 
     tax_code = settings.tax_codes.get(invoice.tax_group) if invoice.tax_group else None
     if tax_code:
         doc["TxnTaxDetail"] = {"TxnTaxCodeRef": {"name": tax_code}, "TotalTax": invoice.tax_amount}
+    elif invoice.tax_amount:
+        # Never drop tax silently: QuickBooks would hold a total the customer was not billed.
+        raise PermanentError(
+            f"the invoice carries {invoice.tax_amount} of sales tax for tax group {invoice.tax_group!r}, which has "
+            "no QuickBooks tax code",
+            code="unmapped_tax",
+            hint=f"map tax group {invoice.tax_group!r} to a QuickBooks sales tax code in the mapping settings "
+            "(tax_codes)",
+        )
     return doc
 
 

@@ -17,7 +17,9 @@ from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.records import Customer, Invoice, Location
 from ledgerbridge.targets.base import Target, TargetRecord
 from ledgerbridge.targets.qbo import mapping
+from ledgerbridge.targets.qbo.budget import Budget, RealmBudget
 from ledgerbridge.targets.qbo.client import REQUEST_ID_MAX, QboClient, entity_name
+from ledgerbridge.targets.qbo.connection import RevokedHook
 from ledgerbridge.targets.qbo.tokens import QboTokens
 from ledgerbridge.targets.qbo.wire import StaleObjectError, select_where
 from ledgerbridge.tenants import MappingSettings, Tenant
@@ -48,7 +50,9 @@ class QboTarget:
         self._refs: dict[tuple[str, str], dict[str, str]] = {}
 
     @classmethod
-    def for_tenant(cls, tenant: Tenant) -> QboTarget:
+    def for_tenant(cls, tenant: Tenant, budget: Budget | None = None) -> QboTarget:
+        """The tenant's company, with its tokens, the realm's shared request budget (RealmBudget unless one is
+        given) and a hook that flips the connection status to reconnect_required when QuickBooks refuses it."""
         integration = tenant.integration("qbo")
         if integration is None or not integration.realm_id:
             raise PermanentError(
@@ -57,7 +61,13 @@ class QboTarget:
                 hint="Connect QuickBooks first.",
             )
         tokens = QboTokens.for_tenant(tenant.tenant_id)
-        client = QboClient(integration.realm_id, get_config().qbo_api_base_url, tokens)
+        client = QboClient(
+            integration.realm_id,
+            get_config().qbo_api_base_url,
+            tokens,
+            budget=budget or RealmBudget(integration.realm_id),
+            on_revoked=RevokedHook(tenant.tenant_id),
+        )
         return cls(client, tenant.mapping)
 
     # -- the Target contract --------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 REFRESH_EARLY_S = 300  # refresh five minutes before the access token expires
 LEASE_S = 30.0  # how long one worker may hold the right to refresh (the token call times out at 15 s)
+PEER_WAIT_S = 5.0  # how long a refused refresh waits for a concurrent refresher's tokens before giving up
 VERSION_ITEM_SK = "QBOTOKEN"
 RECONNECT_HINT = "Reconnect QuickBooks: the connection was revoked or its refresh token has expired."
 
@@ -376,7 +377,7 @@ class QboTokens:
         oauth: OAuthClient,
         clock: Callable[[], float] = time.time,
         refresh_early_s: float = REFRESH_EARLY_S,
-        peer_wait_s: float = 5.0,
+        peer_wait_s: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         lease_s: float = LEASE_S,
     ) -> None:
@@ -384,7 +385,7 @@ class QboTokens:
         self.oauth = oauth
         self._clock = clock
         self._early = refresh_early_s
-        self._peer_wait_s = peer_wait_s
+        self._peer_wait_s = PEER_WAIT_S if peer_wait_s is None else peer_wait_s
         self._sleep = sleep
         self._lease_s = lease_s
         self._owner = uuid.uuid4().hex
