@@ -28,6 +28,7 @@ from ledgerbridge.state import cursors
 from ledgerbridge.targets.qbo import connection
 from ledgerbridge.targets.qbo.client import QboClient, parse_time
 from ledgerbridge.tenants import Tenant
+from ledgerbridge.webhook import claim_key
 
 CURSOR = "qbo_cdc"
 CATCHUP_ID = "cdc"  # QBO Ids are digits, platform ids too: neither can be mistaken for these
@@ -89,7 +90,7 @@ def run(
         change = Change(client.realm_id, "Payment", payment_id, operation, updated)
         event = f"qbo:{client.realm_id}:Payment:{payment_id}:" + ("deleted" if version == "deleted" else f"v{version}")
         job = payment_job(tenant.tenant_id, change, "catchup", event)
-        if claim(tenant.tenant_id, f"qbo#{job.event_id}"):
+        if claim(tenant.tenant_id, claim_key(job)):
             fresh.append(job)
         else:
             duplicates += 1
@@ -98,7 +99,7 @@ def run(
             publish(fresh)
     except Exception:
         for job in fresh:
-            release(tenant.tenant_id, f"qbo#{job.event_id}")
+            release(tenant.tenant_id, claim_key(job))
         raise
     # A full page may have left changes out: continue from the newest one seen instead of "now".
     upto = latest - timedelta(seconds=1) if len(rows) >= CDC_MAX_OBJECTS else (server_time or now) - OVERLAP

@@ -30,7 +30,7 @@ from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.targets.qbo.client import parse_time
 from ledgerbridge.tenants import Tenant
-from ledgerbridge.webhook import IntakeResult
+from ledgerbridge.webhook import IntakeResult, claim_key, enqueue_once
 
 SIGNATURE_HEADER = "intuit-signature"
 WANTED_ENTITIES = frozenset({"Payment"})
@@ -139,30 +139,24 @@ def accept(
 ) -> IntakeResult:
     """Route changes to pull jobs. `claim(tenant, key)` is False for a change already enqueued (by an earlier
     delivery or by the CDC catch-up); if publishing fails the claims are released so Intuit's retry counts."""
-    result = IntakeResult()
-    fresh: list[SyncJob] = []
+    jobs: list[SyncJob] = []
+    ignored = 0
     tenants: dict[str, Tenant | None] = {}
     for change in changes:
         if change.entity not in WANTED_ENTITIES:
-            result.ignored += 1
+            ignored += 1
             continue
         if change.realm_id not in tenants:
             tenants[change.realm_id] = tenant_for_realm(change.realm_id)
         tenant = tenants[change.realm_id]
         if tenant is None or not wants_payments(tenant):
-            result.ignored += 1
+            ignored += 1
             continue
-        job = payment_job(tenant.tenant_id, change)
-        if claim(tenant.tenant_id, f"qbo#{job.event_id}"):
-            fresh.append(job)
-        else:
-            result.duplicates += 1
-    try:
-        if fresh:
-            publish(fresh)
-    except Exception:
-        for job in fresh:
-            release(job.tenant_id, f"qbo#{job.event_id}")
-        raise
-    result.accepted, result.jobs = len(fresh), fresh
-    return result
+        jobs.append(payment_job(tenant.tenant_id, change))
+    return enqueue_once(
+        jobs,
+        ignored,
+        claim=lambda job: claim(job.tenant_id, claim_key(job)),
+        release=lambda job: release(job.tenant_id, claim_key(job)),
+        publish=publish,
+    )

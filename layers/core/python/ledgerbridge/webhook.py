@@ -134,10 +134,34 @@ def accept(
     """Route a delivery. `claim(key)` marks a job as seen and returns False if it already was; if
     publishing fails the claims are released so the platform's retry is not swallowed as a duplicate."""
     jobs, ignored = plan_jobs(tenant, delivery, now, replay_window_s)
+    return enqueue_once(
+        jobs,
+        ignored,
+        claim=lambda job: claim(claim_key(job)),
+        release=lambda job: release(claim_key(job)),
+        publish=publish,
+    )
+
+
+def claim_key(job: SyncJob) -> str:
+    """The key a job's event is claimed under, within its tenant (one per target and event)."""
+    return f"{job.target}#{job.event_id}"
+
+
+def enqueue_once(
+    jobs: Sequence[SyncJob],
+    ignored: int,
+    *,
+    claim: Callable[[SyncJob], bool],
+    release: Callable[[SyncJob], None],
+    publish: Callable[[Sequence[SyncJob]], None],
+) -> IntakeResult:
+    """Publish the jobs whose events were not seen before; on a failed publish, release their claims so
+    the sender's retry is not swallowed as a duplicate. Shared by every webhook intake."""
     result = IntakeResult(ignored=ignored)
     fresh: list[SyncJob] = []
     for job in jobs:
-        if claim(f"{job.target}#{job.event_id}"):
+        if claim(job):
             fresh.append(job)
         else:
             result.duplicates += 1
@@ -146,7 +170,7 @@ def accept(
             publish(fresh)
     except Exception:
         for job in fresh:
-            release(f"{job.target}#{job.event_id}")
+            release(job)
         raise
     result.accepted = len(fresh)
     result.jobs = fresh
