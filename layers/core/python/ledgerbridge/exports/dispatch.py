@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ledgerbridge import aws
 from ledgerbridge.exports import periods
+from ledgerbridge.queues import FifoMessage, send_fifo
 from ledgerbridge.tenants import ConnectionName, ConnectorName, Tenant
 
 CursorReader = Callable[[str, str], str | None]  # (tenant_id, cursor name) -> value
@@ -69,35 +68,4 @@ def enqueue(jobs: Iterable[ExportJob], queue_url: str) -> int:
     """Send jobs in batches of 10. The dedupe id makes a second tick for the same period a no-op for
     SQS's 5-minute window; the worker's stable key and manifest make any later duplicate harmless.
     A batch entry that SQS refuses raises, so the scheduler retries the tick (re-sent jobs are deduped)."""
-    sqs: Any = aws.client("sqs")
-    batch: list[ExportJob] = []
-    sent = 0
-
-    def flush() -> None:
-        nonlocal sent
-        if not batch:
-            return
-        resp = sqs.send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[
-                {
-                    "Id": str(i),
-                    "MessageBody": job.model_dump_json(),
-                    "MessageGroupId": job.group_id,
-                    "MessageDeduplicationId": job.dedupe_id,
-                }
-                for i, job in enumerate(batch)
-            ],
-        )
-        failed = resp.get("Failed") or []
-        if failed:
-            raise RuntimeError(f"SQS refused {len(failed)} export job(s): {failed[0].get('Message', failed[0])}")
-        sent += len(batch)
-        batch.clear()
-
-    for job in jobs:
-        batch.append(job)
-        if len(batch) == 10:
-            flush()
-    flush()
-    return sent
+    return send_fifo(queue_url, (FifoMessage(job.model_dump_json(), job.group_id, job.dedupe_id) for job in jobs))
