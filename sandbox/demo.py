@@ -86,6 +86,7 @@ def run_demo() -> int:
     story = Story()
     print("LedgerBridge demo: field-service platform -> accounting, on the local stack")
     stack = LocalStack(background=False).start()
+    stack.warm("export_dispatch", "export", "files", "webhook", "sync_qbo")
     try:
         info = stack.info()
         story.step("Local stack (moto as AWS, built from template.yaml)")
