@@ -35,7 +35,8 @@ from sandbox.stack.provision import REGION, Provisioned
 LOCAL_CONCURRENCY = 4  # where the template sets none: Lambda scales to the account's limit, a laptop does not
 INIT_LIMIT_S = 10  # Lambda's Init phase; a slow Init is retried within the invocation's own timeout
 
-# Powertools warns on every invocation that publishes no metric; metrics are disabled locally anyway.
+# -I: only the function's variables count (no PYTHON* ones); -u: logs appear as they are written, as in
+# CloudWatch. Powertools warns on every invocation that publishes no metric; metrics are disabled locally.
 WARNINGS = ("-W", "ignore:No application metrics to publish:UserWarning")
 
 
@@ -117,7 +118,7 @@ class Environment:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-I", *WARNINGS, "-m", "sandbox.stack.worker", str(theirs.fileno())],
+                [sys.executable, "-I", "-u", *WARNINGS, "-m", "sandbox.stack.worker", str(theirs.fileno())],
                 env=process_env(config, local),
                 cwd=config.code_dir,
                 pass_fds=(theirs.fileno(),),
