@@ -14,6 +14,7 @@ init; each request is {"event", "request_id", "invoked_function_arn", "deadline_
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import json
 import os
 import socket
@@ -22,6 +23,8 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
+
+NOT_SHIPPED = frozenset({"sandbox", "tests", "bench"})  # the repository's local-only packages
 
 
 class Context:
@@ -52,7 +55,19 @@ def error(exc: BaseException) -> dict[str, Any]:
     }
 
 
+class NotShipped(importlib.abc.MetaPathFinder):
+    """Lambda has the function's code and its layers, not the repository: importing a local-only package
+    fails here as it would there."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in NOT_SHIPPED:
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+
+
 def load_handler() -> Any:
+    for name in [m for m in sys.modules if m.partition(".")[0] in NOT_SHIPPED]:
+        del sys.modules[name]  # this runtime's own package; the handler must not find it
+    sys.meta_path.insert(0, NotShipped())
     sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
     module_name, _, name = os.environ["_HANDLER"].rpartition(".")
     return getattr(importlib.import_module(module_name), name)

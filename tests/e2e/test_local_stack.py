@@ -21,6 +21,7 @@ import boto3
 import pytest
 import requests
 
+from ledgerbridge.admin import CreatedTenant
 from sandbox import fixtures
 from sandbox.stack import environments as envs
 from sandbox.stack.apigw import proxy_event
@@ -48,7 +49,7 @@ def stack() -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="module")
-def tenant(stack: LocalStack) -> fixtures.admin.CreatedTenant:
+def tenant(stack: LocalStack) -> CreatedTenant:
     return fixtures.create_tenant(stack.sandboxes["servicetrade"].url)
 
 
@@ -65,9 +66,7 @@ def soap(operation: str) -> str:
     )
 
 
-def test_two_functions_busy_at_once_each_see_only_their_own_events(
-    stack: LocalStack, tenant: fixtures.admin.CreatedTenant
-) -> None:
+def test_two_functions_busy_at_once_each_see_only_their_own_events(stack: LocalStack, tenant: CreatedTenant) -> None:
     assert stack.front is not None
     tenant_id = tenant.tenant.tenant_id
     answers: dict[str, list[tuple[int, str]]] = {"webhook": [], "qbwc": []}
@@ -105,7 +104,7 @@ def test_two_functions_busy_at_once_each_see_only_their_own_events(
 
 
 def test_a_function_lacking_a_variable_in_its_template_fails_even_though_the_stack_has_it(
-    stack: LocalStack, tenant: fixtures.admin.CreatedTenant, capfd: pytest.CaptureFixture[str]
+    stack: LocalStack, tenant: CreatedTenant, capfd: pytest.CaptureFixture[str]
 ) -> None:
     assert stack.functions is not None and "STATE_TABLE" in os.environ
     tenant_id = tenant.tenant.tenant_id

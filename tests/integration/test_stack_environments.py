@@ -40,6 +40,9 @@ def handler(event, context):
         return os.environ[event["var"]]
     if action == "not_json":
         return {1, 2}
+    if action == "import":
+        __import__(event["module"])
+        return "imported"
     return {
         "event": event,
         "env": dict(os.environ),
@@ -152,6 +155,14 @@ def test_a_handler_error_keeps_the_environment(functions: Environments) -> None:
         functions.invoke("Alpha", {"action": "not_json"})
     assert marshal.value.error_type == "Runtime.MarshalError"
     assert functions.invoke("Alpha", {"action": "echo"})["pid"] == first
+
+
+def test_the_repositorys_local_only_packages_are_not_there_as_in_lambda(functions: Environments) -> None:
+    assert functions.invoke("Alpha", {"action": "import", "module": "ledgerbridge.config"}) == "imported"
+    for module in ("sandbox.stack.template", "tests.helpers"):
+        with pytest.raises(FunctionError) as failed:
+            functions.invoke("Alpha", {"action": "import", "module": module})
+        assert failed.value.error_type == "ModuleNotFoundError"
 
 
 def test_a_crash_is_reported_as_lambda_does_and_the_environment_replaced(functions: Environments) -> None:
