@@ -203,6 +203,7 @@ class FunctionEnvironments:
         self._lock = threading.Lock()
         self._idle: list[Environment] = []
         self._all: set[Environment] = set()
+        self._closed = False
         self.started = 0
 
     def invoke(self, event: Any) -> Any:
@@ -232,6 +233,8 @@ class FunctionEnvironments:
 
     def _take(self) -> Environment:
         with self._lock:
+            if self._closed:  # a poller still finishing its round must not start a process nobody stops
+                raise FunctionError(self.config.name, {"errorType": "Local.Stopped", "errorMessage": "stack stopped"})
             if self._idle:
                 return self._idle.pop()
             env = Environment(self.config, self.local)
@@ -247,6 +250,7 @@ class FunctionEnvironments:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             envs, self._all, self._idle = list(self._all), set(), []
         for env in envs:
             env.close()

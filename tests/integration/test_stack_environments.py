@@ -210,3 +210,12 @@ def test_the_front_answers_502_when_the_invocation_fails_or_the_response_is_not_
         response = Client(ApiFront(invoke)).post("/webhooks/acme", data="{}")
         assert response.status_code == 502
         assert json.loads(response.get_data()) == {"message": "Internal server error"}
+
+
+def test_a_stopped_stack_leaves_no_process_and_starts_none(functions: Environments) -> None:
+    pid = functions.invoke("Alpha", {"action": "echo"})["pid"]
+    functions.close()
+    assert not alive(pid)
+    with pytest.raises(FunctionError) as stopped:
+        functions.invoke("Alpha", {"action": "echo"})
+    assert stopped.value.error_type == "Local.Stopped"
