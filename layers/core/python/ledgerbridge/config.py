@@ -29,6 +29,7 @@ class Config:
     qbo_api_base_url: str
     qbo_discovery_url: str
     qbo_app_secret_name: str
+    secret_prefix: str  # ledgerbridge/{stage}: IAM lets a function read only its own stage's secrets
     webhook_max_bytes: int
     webhook_replay_window_s: int
     download_link_ttl_s: int
@@ -55,7 +56,8 @@ def get_config() -> Config:
         qbo_discovery_url=_env(
             "QBO_DISCOVERY_URL", "https://developer.api.intuit.com/.well-known/openid_configuration"
         ),
-        qbo_app_secret_name=_env("QBO_APP_SECRET_NAME", "ledgerbridge/app/qbo"),
+        qbo_app_secret_name=_env("QBO_APP_SECRET_NAME", "ledgerbridge/local/app/qbo"),
+        secret_prefix=_env("SECRET_PREFIX", "ledgerbridge/local"),
         webhook_max_bytes=int(_env("WEBHOOK_MAX_BYTES", str(256 * 1024))),
         webhook_replay_window_s=int(_env("WEBHOOK_REPLAY_WINDOW_S", str(24 * 3600))),
         download_link_ttl_s=int(_env("DOWNLOAD_LINK_TTL_S", "300")),
