@@ -77,7 +77,7 @@ unit integration e2e infrastructure: $(STAMP)
 
 # CI only (.ci/run): the long proofs.
 test-slow: $(STAMP) $(SAM)
-	$(BIN)/pytest $(XDIST) -m slow --durations=15
+	SAM_CLI=$(SAM) $(BIN)/pytest $(XDIST) -m slow --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

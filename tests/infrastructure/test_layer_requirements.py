@@ -1,4 +1,4 @@
-"""The layer's requirements.txt is pyproject's runtime dependencies at the lock's versions, without the runtime's boto."""
+"""The layer's requirements.txt: pyproject's runtime dependencies at the lock's versions, minus the runtime's boto."""
 
 from __future__ import annotations
 
