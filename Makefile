@@ -22,7 +22,7 @@ export SAM_CLI_TELEMETRY ?= 0
 
 # Test tiers are directories (tests/unit, tests/integration, tests/e2e, tests/infrastructure); `slow` marks the
 # long proofs (the 1,000 x 5 chaos run, sam build of the artifacts) that CI runs after `make test`.
-XDIST := -n auto --dist loadfile
+XDIST := -n auto --dist worksteal
 
 .PHONY: demo test test-slow lint typecheck pytest unit integration e2e infrastructure bench build lock \
 	layer-requirements openapi clean python

@@ -22,8 +22,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto server with every resource of template.yaml; this process's boto3 and the functions' env point at it."""
     from moto.server import ThreadedMotoServer
 
-    from sandbox.stack.provision import provision
-    from tests.conftest import reset_caches
+    from tests.conftest import provision_stack, reset_caches
 
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
@@ -33,12 +32,7 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # The server keeps moto's state in this process: start each test from none.
     requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
     try:
-        stack = provision()
-        for function in stack.template.functions:
-            for key, value in stack.env(function).items():
-                monkeypatch.setenv(key, value)
-        reset_caches()
-        yield stack
+        yield provision_stack(monkeypatch)
     finally:
         server.stop()
         reset_caches()
