@@ -50,6 +50,7 @@ def big_world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     yield from world_with(aws, monkeypatch, invoices=994)
 
 
+@pytest.mark.slow  # about 5 min: CI runs it after `make test` (make test-slow)
 def test_1000_invoices_5_deliveries_each_under_chaos_land_exactly_once(big_world: World) -> None:
     world = big_world
     numbers = {i["invoiceNumber"] for i in pending(world)}

@@ -75,6 +75,7 @@ class Config:
     idempotency_table: str
     file_drop_bucket: str
     export_queue_url: str
+    secret_prefix: str  # ledgerbridge/{stage}: IAM lets a function read only its own stage's secrets
     webhook_max_bytes: int
     webhook_replay_window_s: int
     download_link_ttl_s: int
@@ -96,6 +97,7 @@ def get_config() -> Config:
         idempotency_table=os.environ.get("IDEMPOTENCY_TABLE", ""),
         file_drop_bucket=os.environ.get("FILE_DROP_BUCKET", ""),
         export_queue_url=os.environ.get("EXPORT_QUEUE_URL", ""),
+        secret_prefix=os.environ.get("SECRET_PREFIX", "ledgerbridge/local"),
         webhook_max_bytes=api.webhook_max_bytes,
         webhook_replay_window_s=api.webhook_replay_window_s,
         download_link_ttl_s=int(os.environ.get("DOWNLOAD_LINK_TTL_S", "300")),

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from ledgerbridge.targets import registry
 from ledgerbridge.targets.registry import IntegrationSettings
 from ledgerbridge.targets.settings import TargetSettings
+from ledgerbridge.config import get_config
 
 ConnectorName = Literal["sage300cre", "computerease", "csv"]
 ConnectionName = Literal["ar_invoices", "labor_hours", "purchase_orders", "direct_costs"]
@@ -111,7 +112,7 @@ class Tenant(Settings):
 
 
 def secret_name(tenant_id: str, purpose: str) -> str:
-    """The one naming rule for a tenant's secrets, so IAM can scope by prefix."""
+    """The one naming rule for a tenant's secrets, so IAM can scope by prefix: ledgerbridge/{stage}/tenants/..."""
     if not re.fullmatch(r"[a-z0-9_]+", purpose):
         raise ValueError(f"bad secret purpose {purpose!r}")
-    return f"ledgerbridge/{tenant_id}/{purpose}"
+    return f"{get_config().secret_prefix}/tenants/{tenant_id}/{purpose}"
