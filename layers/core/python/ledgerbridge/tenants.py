@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ledgerbridge.config import get_config
 from ledgerbridge.targets import registry
 from ledgerbridge.targets.registry import IntegrationSettings
 from ledgerbridge.targets.settings import TargetSettings
-from ledgerbridge.config import get_config
 
 ConnectorName = Literal["sage300cre", "computerease", "csv"]
 ConnectionName = Literal["ar_invoices", "labor_hours", "purchase_orders", "direct_costs"]
