@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ledgerbridge.targets.settings import TargetSettings
+
 
 class Dimensions(BaseModel):
     """Line dimensions. Each standard one has a default and a map keyed by the platform line's service line;
@@ -25,9 +27,7 @@ class Dimensions(BaseModel):
     )
 
 
-class IntacctSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IntacctSettings(TargetSettings):
     target: Literal["intacct"] = "intacct"
     company_id: str = Field(default="", description="the Intacct company id (for people; the secret holds the login)")
     endpoint: str = Field(default="", description="gateway URL; empty = Sage's production gateway")
