@@ -126,6 +126,14 @@ class IntacctClient:
         self._lock = threading.Lock()
         self.requests_sent = 0
 
+    def copy(self) -> IntacctClient:
+        """Another client for another thread: its own connection, the same company session and slots."""
+        twin = IntacctClient(self.credentials, endpoint=self.endpoint, slots=self.slots, clock=self.clock)
+        if not isinstance(self.transport, HttpTransport):
+            twin.transport = self.transport
+        twin._session = self.session()
+        return twin
+
     # -- sessions ----------------------------------------------------------------------------------------
 
     def session(self) -> Session:

@@ -30,7 +30,6 @@ class Dimensions(BaseModel):
 class IntacctSettings(TargetSettings):
     target: Literal["intacct"] = "intacct"
     company_id: str = Field(default="", description="the Intacct company id (for people; the secret holds the login)")
-    endpoint: str = Field(default="", description="gateway URL; empty = Sage's production gateway")
     customer_id_prefix: str = Field(default="ST-", max_length=8, description="CUSTOMERID = prefix + platform id")
     terms: str = Field(default="", description="TERMNAME when the platform invoice has no due date")
     default_gl_account: str = "4000"

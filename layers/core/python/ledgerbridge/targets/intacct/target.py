@@ -11,15 +11,23 @@ by its natural key instead of failing or creating a second one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from ledgerbridge.errors import PermanentError
-from ledgerbridge.targets.base import Target, TargetRecord
+from ledgerbridge.targets.base import BatchTarget, Changes, Pulled, TargetRecord, Write
 from ledgerbridge.targets.intacct import functions as fn
 from ledgerbridge.targets.intacct.client import CONTROLID_MAX, IntacctClient, IntacctError, UncertainSend
 from ledgerbridge.targets.intacct.wire import Function, Result
 
+if TYPE_CHECKING:
+    from ledgerbridge.jobs import SyncJob
+    from ledgerbridge.source import Platform
+
+# Functions per request in a batch. Sage publishes no function-count limit; the constraints are the 15-minute
+# synchronous timeout and counted transactions (docs/intacct.md): 50 invoices answer in seconds.
+BATCH_MAX = 50
 OBJECTS = {"customer": "CUSTOMER", "invoice": "ARINVOICE"}
 KEY_FIELDS = {"customer": "CUSTOMERID", "invoice": "RECORDID"}
 
@@ -44,9 +52,21 @@ def _controlid(request_id: str) -> str:
 
 class IntacctTarget:
     name = "intacct"
+    batch_max = BATCH_MAX
+    cursor_name = "intacct-payments"
 
-    def __init__(self, client: IntacctClient) -> None:
+    def __init__(
+        self,
+        client: IntacctClient,
+        *,
+        tenant_id: str = "",
+        platform: Callable[[], Platform] | None = None,
+        workers: int = 2,
+    ) -> None:
         self.client = client
+        self.tenant_id = tenant_id
+        self.platform = platform
+        self.batch_workers = workers  # one round trip per request slot of the company
 
     # -- the Target contract --------------------------------------------------------------------------------
 
@@ -162,6 +182,62 @@ class IntacctTarget:
             return TargetRecord(str(record.get("CUSTOMERID", "")), document=doc)
         return TargetRecord(str(record.get("RECORDNO", "")), document=fn.invoice_document(record))
 
+    # -- BatchWriter: many invoices per request ----------------------------------------------------------------
+
+    def batch_ready(self) -> bool:
+        return True  # no separate budget for batches: the company's request slots pace every request alike
+
+    def write_batch(self, writes: Sequence[Write], request_id: str) -> list[TargetRecord | Exception]:
+        """One request, one function per write, each carrying its write's own request id as controlid (so
+        uniqueid guards each one; `request_id` names only the request)."""
+        updates = [w.target_id for w in writes if w.action == "update" and _object(w.entity) == "ARINVOICE"]
+        current = {r.target_id: r for r in self._read_many("invoice", updates)}
+        triples = [
+            (w.entity, w.document, current.get(w.target_id, w.current) if w.action == "update" else None)
+            for w in writes
+        ]
+        answers: list[TargetRecord | Exception] = [PermanentError("not sent")] * len(writes)
+        sendable: list[int] = []
+        for i, (entity, doc, cur) in enumerate(triples):
+            try:
+                self._function(entity, doc, cur, writes[i].request_id)
+                sendable.append(i)
+            except PermanentError as exc:
+                answers[i] = exc
+        sent = self.write_each([triples[i] for i in sendable], [writes[i].request_id for i in sendable])
+        for i, answer in zip(sendable, sent, strict=True):
+            answers[i] = answer
+        return answers
+
+    def worker(self) -> BatchTarget:
+        return IntacctTarget(self.client.copy(), tenant_id=self.tenant_id, platform=self.platform)
+
+    def _read_many(self, entity: str, keys: Sequence[str]) -> list[TargetRecord]:
+        if not keys:
+            return []
+        obj = _object(entity)
+        result = self.client.call_one(fn.read(obj, list(keys), "read"), unique=False)
+        if not result.ok:
+            raise IntacctError(f"reading {obj}", result.errors)
+        return [self._record(entity, r) for r in result.records]
+
+    # -- Puller and CatchUp: payments back (targets.intacct.payments) ------------------------------------------
+
+    def pull(self, job: SyncJob, platform: Platform) -> Pulled:
+        from ledgerbridge.targets.intacct import payments
+
+        return payments.pull(job.tenant_id, self, job.source_id, platform)
+
+    def changes(self, since: str | None, now: datetime) -> Changes:
+        """Payments since the cursor, applied to the platform here and now (not as queued pull jobs), so the
+        cursor moves only past payments the platform already agrees with."""
+        from ledgerbridge.targets.intacct import payments
+
+        if self.platform is None:
+            raise PermanentError("the Intacct catch-up needs the platform", code="not_configured")
+        result = payments.sync_payments(self.tenant_id, self, self.platform(), since)
+        return Changes(jobs=[], cursor=result.cursor or (since or ""), seen=result.payments)
+
     # -- reads ------------------------------------------------------------------------------------------------
 
     def query(self, obj: str, query: str, fields: str = "*") -> list[dict[str, Any]]:
@@ -182,5 +258,5 @@ def result_error(entity: str, doc: dict[str, Any], result: Result) -> IntacctErr
     return IntacctError(f"Intacct refused {entity} {name}".strip(), result.errors)
 
 
-def _conforms(target: IntacctTarget) -> Target:
-    return target  # mypy checks here that IntacctTarget satisfies the Target protocol
+def _conforms(target: IntacctTarget) -> BatchTarget:
+    return target  # mypy checks here that IntacctTarget satisfies the Target and BatchWriter protocols

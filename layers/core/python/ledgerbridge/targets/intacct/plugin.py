@@ -1,0 +1,57 @@
+"""Sage Intacct as a plug-in (ledgerbridge.targets.base.Plugin): the registry's "intacct"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledgerbridge.jobs import SyncJob
+from ledgerbridge.targets.base import Plugin
+from ledgerbridge.targets.intacct.connection import IntacctConnection, open_target, settings_of
+from ledgerbridge.targets.intacct.documents import IntacctDocuments
+from ledgerbridge.targets.intacct.settings import IntacctSettings
+from ledgerbridge.tenants import Tenant
+
+
+def scheduled_jobs(tenant: Tenant, now: datetime) -> list[SyncJob]:
+    """Each hour: the payments catch-up (payments back since the cursor) and, where the tenant syncs on a
+    schedule, a batch push of every invoice waiting for accounting. Event ids name the hour, so a repeated
+    dispatch of the same hour enqueues nothing new."""
+    settings = settings_of(tenant)
+    hour = now.strftime("%Y%m%dT%H")
+    jobs: list[SyncJob] = []
+    if "payment" in settings.entities:
+        jobs.append(
+            SyncJob(
+                tenant_id=tenant.tenant_id,
+                target="intacct",
+                kind="catchup",
+                entity="payment",
+                event_id=f"intacct-payments-{hour}",
+                trigger="schedule",
+                occurred_at=now,
+            )
+        )
+    if "schedule" in settings.triggers:
+        jobs.append(
+            SyncJob(
+                tenant_id=tenant.tenant_id,
+                target="intacct",
+                kind="batch",
+                entity="invoice",
+                event_id=f"intacct-invoices-{hour}",
+                trigger="schedule",
+                occurred_at=now,
+            )
+        )
+    return jobs
+
+
+PLUGIN = Plugin(
+    name="intacct",
+    label="Sage Intacct",
+    settings=IntacctSettings,
+    documents=IntacctDocuments(),
+    open=open_target,
+    scheduled_jobs=scheduled_jobs,
+    connection=IntacctConnection(),
+)
