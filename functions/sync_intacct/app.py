@@ -1,5 +1,4 @@
-"""Consumer of the intacct sync queue. The Sage Intacct target is not built yet (README, Status): each job is
-recorded in the sync log as a permanent failure with that reason, so nothing is lost and nothing cycles."""
+"""Consumer of the Sage Intacct sync queue: record pushes, payments back (targets.intacct.jobs)."""
 
 from __future__ import annotations
 
@@ -9,12 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledgerbridge import consumer
 from ledgerbridge.observability import logger, metrics, tracer
-
-run = consumer.unavailable("Sage Intacct")
+from ledgerbridge.targets.intacct.jobs import run
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return consumer.process(event, context, run)
+    return consumer.process(event, context, consumer.once_per_event(run, context))
