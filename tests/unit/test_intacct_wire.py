@@ -227,3 +227,13 @@ def test_control_and_authentication_failures_are_told_apart() -> None:
     )
     assert login.control_status == "success" and login.auth_status == "failure"
     assert login.auth_errors[0].description == "Sign-in information is incorrect"
+
+
+def test_sales_tax_needs_its_account_rather_than_a_smaller_total() -> None:
+    no_tax_account = IntacctDocuments(SETTINGS.model_copy(update={"tax_gl_account": ""}))
+    with pytest.raises(Exception, match=r"19\.25 sales tax and no Intacct tax account is mapped"):
+        no_tax_account.invoice(invoice(), "ST-77", MappingSettings())
+    untaxed = no_tax_account.invoice(
+        invoice(tax_amount=Decimal("0"), total=Decimal("275.00")), "ST-77", MappingSettings()
+    )
+    assert sum(Decimal(line["amount"]) for line in untaxed["lines"]) == Decimal("275.00")

@@ -69,7 +69,13 @@ class IntacctDocuments:
         if len(invoice.number) > INVOICENO_MAX:
             raise InvalidInput(f"invoice number {invoice.number!r} is longer than Intacct's {INVOICENO_MAX}", "number")
         lines = [self._line(line, invoice, settings) for line in invoice.lines]
-        if invoice.tax_amount and self.settings.tax_gl_account:
+        if invoice.tax_amount:
+            if not self.settings.tax_gl_account:
+                raise PermanentError(
+                    f"invoice {invoice.number} has {invoice.tax_amount} sales tax and no Intacct tax account is mapped",
+                    code="unmapped_tax",
+                    hint="set the GL account for sales tax (tax_gl_account) in the tenant's Intacct settings",
+                )
             lines.append(
                 {
                     "glaccountno": self.settings.tax_gl_account,

@@ -34,7 +34,7 @@ class IntacctSettings(TargetSettings):
     terms: str = Field(default="", description="TERMNAME when the platform invoice has no due date")
     default_gl_account: str = "4000"
     gl_accounts: dict[str, str] = Field(default_factory=dict, description="item code or name -> GL account")
-    tax_gl_account: str = Field(default="", description="GL account of the sales-tax line; empty = no tax line")
+    tax_gl_account: str = Field(default="", description="GL account of the sales-tax line (needed once tax is due)")
     unknown_item: Literal["default_account", "fail"] = "default_account"
     dimensions: Dimensions = Dimensions()
     concurrency: int = Field(default=2, ge=1, le=10, description="requests in flight per company")
