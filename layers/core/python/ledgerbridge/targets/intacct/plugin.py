@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledgerbridge.jobs import SyncJob
+from ledgerbridge.jobs import JobKind, SyncEntity, SyncJob
 from ledgerbridge.targets.base import Plugin
 from ledgerbridge.targets.intacct.connection import IntacctConnection, open_target, settings_of
 from ledgerbridge.targets.intacct.documents import IntacctDocuments
@@ -17,33 +17,23 @@ def scheduled_jobs(tenant: Tenant, now: datetime) -> list[SyncJob]:
     schedule, a batch push of every invoice waiting for accounting. Event ids name the hour, so a repeated
     dispatch of the same hour enqueues nothing new."""
     settings = settings_of(tenant)
-    hour = now.strftime("%Y%m%dT%H")
-    jobs: list[SyncJob] = []
+    wanted: list[tuple[JobKind, SyncEntity]] = []
     if "payment" in settings.entities:
-        jobs.append(
-            SyncJob(
-                tenant_id=tenant.tenant_id,
-                target="intacct",
-                kind="catchup",
-                entity="payment",
-                event_id=f"intacct-payments-{hour}",
-                trigger="schedule",
-                occurred_at=now,
-            )
-        )
+        wanted.append(("catchup", "payment"))
     if "schedule" in settings.triggers:
-        jobs.append(
-            SyncJob(
-                tenant_id=tenant.tenant_id,
-                target="intacct",
-                kind="batch",
-                entity="invoice",
-                event_id=f"intacct-invoices-{hour}",
-                trigger="schedule",
-                occurred_at=now,
-            )
+        wanted.append(("batch", "invoice"))
+    return [
+        SyncJob(
+            tenant_id=tenant.tenant_id,
+            target="intacct",
+            kind=kind,
+            entity=entity,
+            event_id=f"intacct-{kind}-{entity}-{now:%Y%m%dT%H}",
+            trigger="schedule",
+            occurred_at=now,
         )
-    return jobs
+        for kind, entity in wanted
+    ]
 
 
 PLUGIN = Plugin(
