@@ -124,7 +124,6 @@ class IntacctClient:
         self.clock = clock
         self._session: Session | None = None
         self._lock = threading.Lock()
-        self.requests_sent = 0
 
     def copy(self) -> IntacctClient:
         """Another client for another thread: its own connection, the same company session and slots."""
@@ -213,7 +212,6 @@ class IntacctClient:
         finally:
             if slot:
                 slot.release(lease)
-        self.requests_sent += 1
         try:
             response = wire.parse_response(raw)
         except wire.WireError as exc:

@@ -108,6 +108,8 @@ class IntacctTarget:
         return self.write_many([(entity, document, None)], [request_id])[0]
 
     def update(self, entity: str, current: TargetRecord, document: dict[str, Any], request_id: str) -> TargetRecord:
+        if _object(entity) == "ARINVOICE" and "lines" not in current.document:
+            current = self.read(entity, current.target_id)  # update_invoice numbers the lines it changes
         return self.write_many([(entity, document, current)], [request_id])[0]
 
     # -- many writes in one request ---------------------------------------------------------------------------
