@@ -228,3 +228,35 @@ def test_the_credentials_check_says_what_is_wrong(world: World) -> None:
     parameters.clear_caches()
     result = connection.check(tenant)
     assert result.problem == "credentials" and "user_id" in result.message
+
+
+def test_new_intacct_customers_become_platform_companies_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    tenant = tenant_store.load(TENANT)
+    tenant_store.save(
+        tenant.model_copy(update={"integrations": [SETTINGS.model_copy(update={"customers_to_platform": True})]})
+    )
+    world.push_all()  # LedgerBridge's own customers are mapped: they never come back as new companies
+    companies_before = len(world.st.state.companies)
+    now = datetime.now(UTC).strftime("%m/%d/%Y %H:%M:%S")
+    world.intacct.company.customers["C-9001"] = {
+        "RECORDNO": "9001",
+        "CUSTOMERID": "C-9001",
+        "NAME": "Harbor Hospital",
+        "WHENMODIFIED": now,
+        "DISPLAYCONTACT": {"EMAIL1": "ap@harbor.test", "MAILADDRESS": {"CITY": "Wilmington", "STATE": "NC"}},
+    }
+    real_put = mappings.put
+
+    def crash_once(*args: Any) -> None:  # the run dies between the platform's write and the mapping's
+        monkeypatch.setattr(mappings, "put", real_put)
+        raise RuntimeError("crash")
+
+    monkeypatch.setattr(mappings, "put", crash_once)
+    with pytest.raises(RuntimeError):
+        jobs.run(world.job("catchup", "payment"))
+    for _ in range(2):  # found by its reference number, then mapped: nothing twice
+        jobs.run(world.job("catchup", "payment"))
+    new = [c for c in world.st.state.companies.values() if c.get("refNumber") == "C-9001"]
+    assert len(world.st.state.companies) == companies_before + 1 and len(new) == 1
+    assert new[0]["name"] == "Harbor Hospital" and new[0]["address"]["city"] == "Wilmington"
+    assert mappings.find_by_target(TENANT, "intacct", "customer", "C-9001") == str(new[0]["id"])

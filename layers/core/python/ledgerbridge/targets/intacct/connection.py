@@ -93,6 +93,7 @@ def open_target(tenant: Tenant) -> IntacctTarget:
         tenant_id=tenant.tenant_id,
         platform=lambda: platform_for(tenant),
         workers=settings_of(tenant).concurrency,
+        customers_to_platform=settings_of(tenant).customers_to_platform,
     )
 
 

@@ -37,4 +37,7 @@ class IntacctSettings(TargetSettings):
     tax_gl_account: str = Field(default="", description="GL account of the sales-tax line (needed once tax is due)")
     unknown_item: Literal["default_account", "fail"] = "default_account"
     dimensions: Dimensions = Dimensions()
+    customers_to_platform: bool = Field(
+        default=False, description="customers added in Intacct become platform companies (hourly)"
+    )
     concurrency: int = Field(default=2, ge=1, le=10, description="requests in flight per company")

@@ -62,11 +62,13 @@ class IntacctTarget:
         tenant_id: str = "",
         platform: Callable[[], Platform] | None = None,
         workers: int = 2,
+        customers_to_platform: bool = False,
     ) -> None:
         self.client = client
         self.tenant_id = tenant_id
         self.platform = platform
         self.batch_workers = workers  # one round trip per request slot of the company
+        self.customers_to_platform = customers_to_platform
 
     # -- the Target contract --------------------------------------------------------------------------------
 
@@ -237,7 +239,14 @@ class IntacctTarget:
 
         if self.platform is None:
             raise PermanentError("the Intacct catch-up needs the platform", code="not_configured")
-        result = payments.sync_payments(self.tenant_id, self, self.platform(), since)
+        platform = self.platform()
+        result = payments.sync_payments(self.tenant_id, self, platform, since)
+        if self.customers_to_platform:
+            from ledgerbridge.targets.intacct.customers import CompanyPlatform, pull_customers
+
+            if not isinstance(platform, CompanyPlatform):
+                raise PermanentError("this platform cannot create companies", code="unsupported")
+            pull_customers(self.tenant_id, self, platform)
         return Changes(jobs=[], cursor=result.cursor or (since or ""), seen=result.payments)
 
     # -- reads ------------------------------------------------------------------------------------------------
