@@ -21,7 +21,8 @@ from ledgerbridge.queues import publish_jobs
 from ledgerbridge.source.servicetrade import ServiceTradeSource
 from ledgerbridge.state import cursors, mappings, synclog
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.targets.intacct import connection, jobs
+from ledgerbridge.sync import runner
+from ledgerbridge.targets.intacct import connection
 from ledgerbridge.targets.intacct.settings import Dimensions, IntacctSettings
 from ledgerbridge.tenants import secret_name
 from sandbox import fixtures, intacct, servicetrade
@@ -96,7 +97,6 @@ def world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         secrets.write_json(secret_name(TENANT, "intacct"), {**server.credentials(), "endpoint": server.url})
         server.company.projects.update(str(j["number"]) for j in st.state.jobs.values())
         connection.reset()
-        jobs.reset()
         yield World(aws, st, server)
     finally:
         server.stop()
@@ -198,14 +198,14 @@ def test_the_cursor_moves_only_past_payments_the_platform_took(world: World, mon
 
     monkeypatch.setattr(ServiceTradeSource, "record_payment", refuse_six)
     with pytest.raises(TransientError):
-        jobs.run(world.job("catchup", "payment"))
+        runner.run(world.job("catchup", "payment"))
     cursor = cursors.read(TENANT, "intacct-payments")
     first_payment = min(world.intacct.company.payments.values(), key=lambda p: int(p["RECORDNO"]))
     assert (
         cursor == datetime.strptime(first_payment["WHENMODIFIED"], "%m/%d/%Y %H:%M:%S").replace(tzinfo=UTC).isoformat()
     ), "the cursor stops before the payment the platform did not take"
     monkeypatch.setattr(ServiceTradeSource, "record_payment", real)
-    jobs.run(world.job("catchup", "payment"))
+    runner.run(world.job("catchup", "payment"))
     assert [p["amount"] for p in world.st_payments(first)] == [Decimal("5.00")]
     assert [p["amount"] for p in world.st_payments(second)] == [Decimal("6.00")]
     assert cursors.read(TENANT, "intacct-payments") > cursor
@@ -253,9 +253,9 @@ def test_new_intacct_customers_become_platform_companies_once(world: World, monk
 
     monkeypatch.setattr(mappings, "put", crash_once)
     with pytest.raises(RuntimeError):
-        jobs.run(world.job("catchup", "payment"))
+        runner.run(world.job("catchup", "payment"))
     for _ in range(2):  # found by its reference number, then mapped: nothing twice
-        jobs.run(world.job("catchup", "payment"))
+        runner.run(world.job("catchup", "payment"))
     new = [c for c in world.st.state.companies.values() if c.get("refNumber") == "C-9001"]
     assert len(world.st.state.companies) == companies_before + 1 and len(new) == 1
     assert new[0]["name"] == "Harbor Hospital" and new[0]["address"]["city"] == "Wilmington"

@@ -41,6 +41,7 @@ PLUGIN = Plugin(
     label="Sage Intacct",
     settings=IntacctSettings,
     documents=IntacctDocuments(),
+    documents_for=lambda tenant: IntacctDocuments(settings_of(tenant)),
     open=open_target,
     scheduled_jobs=scheduled_jobs,
     connection=IntacctConnection(),
