@@ -11,7 +11,7 @@ first, and makes the platform agree with each payment as it is now:
   recorded, no longer applied    -> platform.reverse_payment (a reversed payment, STATE V, applies nothing)
   recorded with another amount   -> reverse, then record the new amount
 
-What was recorded lives beside the mappings (TENANT#{t}#MAP#intacct | payment#{ARPYMT}#{ARINVOICE}), so a
+What was recorded lives beside the mappings (ledgerbridge.sync.payments, shared with every target), so a
 rerun records nothing twice, and record_payment is itself idempotent by its reference. The cursor moves to a
 payment's WHENMODIFIED only after the platform agrees with it: a crash re-reads that payment, never skips it.
 The condition is `>=` the cursor, so a payment changed in the cursor's own second is read again, harmlessly.
@@ -19,17 +19,17 @@ The condition is `>=` the cursor, so a payment changed in the cursor's own secon
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.errors import NotFound, PermanentError
+from ledgerbridge.errors import PermanentError
 from ledgerbridge.source import Platform
-from ledgerbridge.state import cursors, mappings, synclog
-from ledgerbridge.state.table import query, state
+from ledgerbridge.state import cursors, synclog
+from ledgerbridge.sync import payments as ledger
+from ledgerbridge.sync.payments import Outcome
 from ledgerbridge.targets.base import Pulled
 from ledgerbridge.targets.intacct import functions as fn
 from ledgerbridge.targets.intacct.target import IntacctTarget
@@ -43,21 +43,6 @@ METHODS = (("check", "check"), ("cheque", "check"), ("credit", "credit_card"), (
 FIRST_RUN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Applied:
-    invoice_key: str  # ARINVOICE RECORDNO
-    platform_invoice_id: str
-    platform_payment_id: str
-    amount: Decimal
-
-
-@dataclass
-class Outcome:
-    recorded: list[Applied] = field(default_factory=list)
-    reversed: list[Applied] = field(default_factory=list)
-    unmapped: list[str] = field(default_factory=list)
-
-
 @dataclass
 class RunResult:
     payments: int = 0
@@ -65,36 +50,6 @@ class RunResult:
     reversed: int = 0
     failed: int = 0
     cursor: str = ""
-
-
-def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#MAP#{TARGET}"
-
-
-def recorded(tenant_id: str, payment_key: str) -> dict[str, Applied]:
-    return {
-        str(i["invoice_key"]): Applied(
-            str(i["invoice_key"]), str(i["platform_invoice_id"]), str(i["platform_payment_id"]), Decimal(i["amount"])
-        )
-        for i in query(_pk(tenant_id), f"payment#{payment_key}#")
-    }
-
-
-def _remember(tenant_id: str, payment_key: str, applied: Applied) -> None:
-    state().put_item(
-        Item={
-            "pk": _pk(tenant_id),
-            "sk": f"payment#{payment_key}#{applied.invoice_key}",
-            "invoice_key": applied.invoice_key,
-            "platform_invoice_id": applied.platform_invoice_id,
-            "platform_payment_id": applied.platform_payment_id,
-            "amount": str(applied.amount),
-        }
-    )
-
-
-def _forget(tenant_id: str, payment_key: str, invoice_key: str) -> None:
-    state().delete_item(Key={"pk": _pk(tenant_id), "sk": f"payment#{payment_key}#{invoice_key}"})
 
 
 def applications(payment: dict[str, Any], details: list[dict[str, Any]]) -> dict[str, Decimal]:
@@ -114,33 +69,19 @@ def method_of(payment: dict[str, Any]) -> str:
 
 
 def reconcile(tenant_id: str, payment: dict[str, Any], details: list[dict[str, Any]], platform: Platform) -> Outcome:
-    """Make the platform agree with one Intacct payment. Reversals first, so an amount moving between
-    invoices never trips the platform's balance check."""
+    """Make the platform agree with one Intacct payment (ledgerbridge.sync.payments)."""
     key = str(payment["RECORDNO"])
-    now, before, outcome = applications(payment, details), recorded(tenant_id, key), Outcome()
-    for invoice_key, applied in before.items():
-        if now.get(invoice_key) == applied.amount:
-            continue
-        with contextlib.suppress(NotFound):  # already reversed by an earlier attempt, or on the platform
-            platform.reverse_payment(applied.platform_payment_id)
-        _forget(tenant_id, key, invoice_key)
-        outcome.reversed.append(applied)
     received = str(payment.get("RECEIPTDATE") or "")
-    paid_on = datetime.strptime(received, "%m/%d/%Y").date() if received else date.today()
-    for invoice_key, amount in now.items():
-        if invoice_key in before and before[invoice_key].amount == amount:
-            continue
-        platform_invoice = mappings.find_by_target(tenant_id, TARGET, "invoice", invoice_key)
-        if platform_invoice is None:
-            outcome.unmapped.append(invoice_key)
-            continue
-        platform_payment = platform.record_payment(
-            platform_invoice, amount, paid_on, f"Intacct payment {key}", method_of(payment)
-        )
-        applied = Applied(invoice_key, platform_invoice, platform_payment, amount)
-        _remember(tenant_id, key, applied)
-        outcome.recorded.append(applied)
-    return outcome
+    return ledger.reconcile(
+        tenant_id,
+        TARGET,
+        key,
+        applications(payment, details),
+        paid_on=datetime.strptime(received, "%m/%d/%Y").date() if received else date.today(),
+        reference=f"Intacct payment {key}",
+        method=method_of(payment),
+        platform=platform,
+    )
 
 
 def _when(payment: dict[str, Any]) -> datetime:
@@ -148,14 +89,8 @@ def _when(payment: dict[str, Any]) -> datetime:
 
 
 def _describe(key: str, payment: dict[str, Any], outcome: Outcome) -> str:
-    parts = [f"Intacct payment {key}" + (" was reversed" if payment.get("STATE") == REVERSED else "")]
-    parts += [f"recorded {a.amount} on invoice {a.platform_invoice_id}" for a in outcome.recorded]
-    parts += [f"reversed {a.amount} on invoice {a.platform_invoice_id}" for a in outcome.reversed]
-    if outcome.unmapped:
-        parts.append(f"Intacct invoices not synced by LedgerBridge: {', '.join(outcome.unmapped)}")
-    if not (outcome.recorded or outcome.reversed or outcome.unmapped):
-        parts.append("nothing to change")
-    return "; ".join(parts)
+    title = f"Intacct payment {key}" + (" was reversed" if payment.get("STATE") == REVERSED else "")
+    return ledger.describe(title, outcome, "Intacct")
 
 
 def _log(tenant_id: str, key: str, outcome: synclog.Outcome, message: str, target_id: str = "") -> None:
@@ -169,9 +104,8 @@ def pull(tenant_id: str, target: IntacctTarget, key: str, platform: Platform) ->
         return Pulled("skipped", f"Intacct has no payment {key}")
     details = target.query("ARPYMTDETAIL", f"PAYMENTKEY = {fn.quoted(key)}")
     outcome = reconcile(tenant_id, found[0], details, platform)
-    changed = bool(outcome.recorded or outcome.reversed)
     ids = ",".join(a.platform_payment_id for a in outcome.recorded)
-    return Pulled("recorded" if changed else "skipped", _describe(key, found[0], outcome), ids)
+    return Pulled("recorded" if outcome.changed else "skipped", _describe(key, found[0], outcome), ids)
 
 
 def sync_payments(tenant_id: str, target: IntacctTarget, platform: Platform, since: str | None) -> RunResult:
@@ -195,10 +129,11 @@ def sync_payments(tenant_id: str, target: IntacctTarget, platform: Platform, sin
                 tenant_id, key, "failed", f"Intacct payment {key}: {exc}" + (f" (code {exc.code})" if exc.code else "")
             )
         else:
-            changed = bool(outcome.recorded or outcome.reversed)
-            if changed or outcome.unmapped:
+            if outcome.changed or outcome.unmapped:
                 ids = ",".join(a.platform_payment_id for a in outcome.recorded)
-                _log(tenant_id, key, "recorded" if changed else "skipped", _describe(key, payment, outcome), ids)
+                _log(
+                    tenant_id, key, "recorded" if outcome.changed else "skipped", _describe(key, payment, outcome), ids
+                )
             result.recorded += len(outcome.recorded)
             result.reversed += len(outcome.reversed)
         result.payments += 1
