@@ -110,6 +110,10 @@ def run_demo() -> int:
         _export(story, stack, tenant_id, seeded["files_credential"])
         _integration(story, stack, tenant_id)
         _payments(story, stack)
+
+        from sandbox.intacct.demo import show as show_intacct
+
+        show_intacct(story, stack)
     finally:
         stack.stop()
     print("\nDemo finished.")

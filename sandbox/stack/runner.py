@@ -81,10 +81,11 @@ class LocalStack:
 
     # ------------------------------------------------------------------ sandboxes
     def _start_sandboxes(self) -> None:
-        from sandbox import qbo, servicetrade
+        from sandbox import intacct, qbo, servicetrade
 
         self.sandboxes["servicetrade"] = servicetrade.start()
         self.sandboxes["qbo"] = qbo.start()
+        self.sandboxes["intacct"] = intacct.start()
 
     def _secret_values(self) -> dict[str, str]:
         from sandbox.fixtures import qbo_app_secret
@@ -166,6 +167,7 @@ class LocalStack:
                 "client_secret": app["client_secret"],
                 "webhook_verifier_token": app["verifier_token"],
             },
+            "intacct": self.sandboxes["intacct"].describe(),  # url (login endpoint) and the demo credentials
         }
 
     def stop(self) -> None:

@@ -1,4 +1,4 @@
-"""QuickBooks Desktop and Sage Intacct are not built yet: nothing is lost and nothing cycles."""
+"""QuickBooks Desktop is not built yet: nothing is lost and nothing cycles."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from tests.helpers import call_api, make_tenant
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
-def test_qbd_and_intacct_jobs_are_logged_as_not_available_and_not_retried(aws: Any) -> None:
+def test_qbd_jobs_are_logged_as_not_available_and_not_retried(aws: Any) -> None:
     make_tenant("summit-fire")
-    for target in ("qbd", "intacct"):
-        event = json.loads((EVENTS / f"sync_{target}.json").read_text())
-        assert invoke(by_folder(f"sync_{target}"), event) == {"batchItemFailures": []}
+    event = json.loads((EVENTS / "sync_qbd.json").read_text())
+    assert invoke(by_folder("sync_qbd"), event) == {"batchItemFailures": []}
     outcomes = {(e.target, e.outcome) for e in synclog.recent("summit-fire")}
-    assert outcomes == {("qbd", "failed"), ("intacct", "failed")}
+    assert outcomes == {("qbd", "failed")}
     assert all("not available" in e.message for e in synclog.recent("summit-fire"))
 
 

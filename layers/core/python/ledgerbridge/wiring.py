@@ -47,7 +47,7 @@ def engine_for(tenant: Tenant, plugin: Plugin) -> Engine:
         tenant=tenant,
         platform=platform_for(tenant),
         target=plugin.open(tenant),
-        documents=plugin.documents,
+        documents=plugin.documents_of(tenant),
         target_label=plugin.label,
     )
     if len(_engines) > 64:

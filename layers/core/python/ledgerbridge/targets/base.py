@@ -271,3 +271,9 @@ class Plugin:
     scheduled_jobs: Callable[[Tenant, datetime], list[SyncJob]] | None = None
     webhook: WebhookIntake | None = None
     connection: Connection | None = None
+    # Documents that depend on the tenant's own target settings (Intacct: accounts, dimensions, terms); the
+    # engine uses it instead of `documents` when given.
+    documents_for: Callable[[Tenant], Documents] | None = None
+
+    def documents_of(self, tenant: Tenant) -> Documents:
+        return self.documents_for(tenant) if self.documents_for is not None else self.documents

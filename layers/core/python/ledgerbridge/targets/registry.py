@@ -23,7 +23,7 @@ from ledgerbridge.targets.qbo.settings import QboSettings
 MODULES: dict[str, str | None] = {
     "qbo": "ledgerbridge.targets.qbo.plugin",
     "qbd": None,
-    "intacct": None,
+    "intacct": "ledgerbridge.targets.intacct.plugin",
 }
 
 IntegrationSettings = Annotated[QboSettings | QbdSettings | IntacctSettings, Field(discriminator="target")]

@@ -9,26 +9,25 @@ invoices (the mapping's reverse lookup), and makes the platform agree with what 
   recorded, no longer applied    -> source.reverse_payment
   recorded with another amount   -> reverse, then record the new amount
 
-What was recorded lives beside the mappings (state.keys.payment_applied, per QBO payment and QBO invoice:
-platform invoice, platform payment, amount), so running a job twice, or a webhook and a CDC job for the
-same change, records nothing twice; state.keys.payment_version holds the version (SyncToken, or "deleted")
-the platform now agrees with, which the CDC catch-up compares before enqueueing anything. record_payment is
-itself idempotent by (reference, amount) and the reference is `QBO payment {id}`, so a crash between the
-platform's write and ours is healed on the retry.
+What was recorded lives beside the mappings (ledgerbridge.sync.payments, shared with every target), so running
+a job twice, or a webhook and a CDC job for the same change, records nothing twice; state.keys.payment_version
+holds the version (SyncToken, or "deleted") the platform now agrees with, which the CDC catch-up compares
+before enqueueing anything. record_payment is itself idempotent by (reference, amount) and the reference is
+`QBO payment {id}`, so a crash between the platform's write and ours is healed on the retry.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from ledgerbridge.errors import NotFound, PermanentError
-from ledgerbridge.state import keys, mappings
-from ledgerbridge.state.table import get, query, state
+from ledgerbridge.errors import PermanentError
+from ledgerbridge.state import keys
+from ledgerbridge.state.table import get, state
+from ledgerbridge.sync import payments as ledger
+from ledgerbridge.sync.payments import Outcome, PaymentPlatform
 from ledgerbridge.targets.base import Pulled
 from ledgerbridge.targets.qbo.client import QboClient
 from ledgerbridge.targets.qbo.faults import QboPermanentError
@@ -41,50 +40,6 @@ TARGET = "qbo"
 METHODS = (("visa", "credit_card"), ("master", "credit_card"), ("amex", "credit_card"), ("credit", "credit_card"),
            ("discover", "credit_card"), ("card", "credit_card"), ("ach", "ach"), ("eft", "ach"), ("bank", "ach"),
            ("transfer", "ach"), ("cash", "cash"), ("check", "check"), ("cheque", "check"))  # fmt: skip
-
-
-class PaymentPlatform(Protocol):
-    """What payments need from the field-service platform (ledgerbridge.source.servicetrade)."""
-
-    def record_payment(self, invoice_id: str, amount: Decimal, paid_on: date, reference: str, method: str) -> str: ...
-    def reverse_payment(self, payment_id: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Applied:
-    qbo_invoice_id: str
-    platform_invoice_id: str
-    platform_payment_id: str
-    amount: Decimal
-
-
-@dataclass
-class Outcome:
-    recorded: list[Applied] = field(default_factory=list)
-    reversed: list[Applied] = field(default_factory=list)
-    unmapped: list[str] = field(default_factory=list)  # QBO invoices LedgerBridge never pushed
-
-
-def recorded(tenant_id: str, payment_id: str) -> dict[str, Applied]:
-    """QBO invoice id -> what this QBO payment has put on the platform so far."""
-    return {
-        str(i["qbo_invoice_id"]): Applied(
-            str(i["qbo_invoice_id"]), str(i["platform_invoice_id"]), str(i["platform_payment_id"]), Decimal(i["amount"])
-        )
-        for i in query(keys.payments_pk(tenant_id, TARGET), keys.applied_prefix(payment_id))
-    }
-
-
-def _remember(tenant_id: str, payment_id: str, applied: Applied) -> None:
-    state().put_item(
-        Item={
-            **keys.payment_applied(tenant_id, TARGET, payment_id, applied.qbo_invoice_id),
-            "qbo_invoice_id": applied.qbo_invoice_id,
-            "platform_invoice_id": applied.platform_invoice_id,
-            "platform_payment_id": applied.platform_payment_id,
-            "amount": str(applied.amount),
-        }
-    )
 
 
 def version_of(payment: dict[str, Any] | None) -> str:
@@ -105,10 +60,6 @@ def reconciled_version(tenant_id: str, payment_id: str) -> str | None:
 
 def _mark(tenant_id: str, payment_id: str, version: str) -> None:
     state().put_item(Item={**keys.payment_version(tenant_id, TARGET, payment_id), "version": version})
-
-
-def _forget(tenant_id: str, payment_id: str, qbo_invoice_id: str) -> None:
-    state().delete_item(Key=keys.payment_applied(tenant_id, TARGET, payment_id, qbo_invoice_id))
 
 
 def read_payment(client: QboClient, payment_id: str) -> dict[str, Any] | None:
@@ -137,49 +88,18 @@ def method_of(payment: dict[str, Any]) -> str:
 
 
 def reconcile(tenant_id: str, payment_id: str, payment: dict[str, Any] | None, platform: PaymentPlatform) -> Outcome:
-    """Make the platform agree with the QBO payment (see the module docstring). Reversals go first, so an
-    amount that moves between invoices never trips the platform's balance check."""
-    now = applications(payment)
-    before = recorded(tenant_id, payment_id)
-    outcome = Outcome()
-    for qbo_invoice, applied in before.items():
-        if now.get(qbo_invoice) == applied.amount:
-            continue
-        with contextlib.suppress(NotFound):  # already reversed (by an earlier attempt, or on the platform)
-            platform.reverse_payment(applied.platform_payment_id)
-        _forget(tenant_id, payment_id, qbo_invoice)
-        outcome.reversed.append(applied)
-    if payment is None:
-        return outcome
-    paid_on = date.fromisoformat(str(payment.get("TxnDate") or date.today().isoformat())[:10])
-    reference = f"QBO payment {payment_id}"
-    for qbo_invoice, amount in now.items():
-        if qbo_invoice in before and before[qbo_invoice].amount == amount:
-            continue
-        platform_invoice = mappings.find_by_target(tenant_id, "qbo", "invoice", qbo_invoice)
-        if platform_invoice is None:
-            outcome.unmapped.append(qbo_invoice)
-            continue
-        platform_payment = platform.record_payment(platform_invoice, amount, paid_on, reference, method_of(payment))
-        applied = Applied(qbo_invoice, platform_invoice, platform_payment, amount)
-        _remember(tenant_id, payment_id, applied)
-        outcome.recorded.append(applied)
-    return outcome
-
-
-def _describe(payment_id: str, payment: dict[str, Any] | None, outcome: Outcome) -> str:
-    parts = [f"QBO payment {payment_id}" + (" was deleted" if payment is None else "")]
-    parts += [
-        f"recorded {a.amount} on invoice {a.platform_invoice_id} ({a.platform_payment_id})" for a in outcome.recorded
-    ]
-    parts += [
-        f"reversed {a.amount} on invoice {a.platform_invoice_id} ({a.platform_payment_id})" for a in outcome.reversed
-    ]
-    if outcome.unmapped:
-        parts.append(f"QBO invoices not synced by LedgerBridge: {', '.join(outcome.unmapped)}")
-    if not (outcome.recorded or outcome.reversed or outcome.unmapped):
-        parts.append("nothing to change")
-    return "; ".join(parts)
+    """Make the platform agree with the QBO payment (ledgerbridge.sync.payments)."""
+    paid_on = date.fromisoformat(str((payment or {}).get("TxnDate") or date.today().isoformat())[:10])
+    return ledger.reconcile(
+        tenant_id,
+        TARGET,
+        payment_id,
+        applications(payment),
+        paid_on=paid_on,
+        reference=f"QBO payment {payment_id}",
+        method=method_of(payment or {}),
+        platform=platform,
+    )
 
 
 def pull(tenant_id: str, payment_id: str, client: QboClient, platform: PaymentPlatform) -> Pulled:
@@ -193,9 +113,8 @@ def pull(tenant_id: str, payment_id: str, client: QboClient, platform: PaymentPl
         _mark(tenant_id, payment_id, version_of(payment))
         raise PermanentError(f"QBO payment {payment_id}: {exc}", code=exc.code, hint=exc.hint) from exc
     _mark(tenant_id, payment_id, version_of(payment))
-    changed = bool(outcome.recorded or outcome.reversed)
     return Pulled(
-        "recorded" if changed else "skipped",
-        _describe(payment_id, payment, outcome),
+        "recorded" if outcome.changed else "skipped",
+        ledger.describe(f"QBO payment {payment_id}" + (" was deleted" if payment is None else ""), outcome, "QBO"),
         ",".join(a.platform_payment_id for a in outcome.recorded),
     )
