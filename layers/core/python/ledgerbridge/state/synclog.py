@@ -10,7 +10,7 @@ from typing import Literal
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.state.table import query, state, ttl_in
 
-Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded"]
+Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded", "queued"]
 RETENTION_S = 90 * 24 * 3600
 
 
