@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ledgerbridge import wiring
 from ledgerbridge.api import make_resolver
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.qbd import soap
 from ledgerbridge.targets.qbd.service import QbdPlatform, Service
-from ledgerbridge.wiring import platform_for
 
 app = make_resolver()
 XML = "text/xml; charset=utf-8"
@@ -27,7 +27,7 @@ def call(tenant_id: str) -> Response[str]:
 
     @cache
     def platform() -> QbdPlatform:  # built only when a session writes back to the platform
-        return platform_for(tenant)
+        return wiring.platform_for(tenant)
 
     try:
         operation, params = soap.parse(app.current_event.body or "")

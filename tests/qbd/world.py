@@ -59,12 +59,14 @@ class Platform:
             raise NotFound(payment_id)
         del self.payments[payment_id]
 
-    def add_invoice(self, n: int, customer: str = "Acme Hospital", amount: str = "125.50", item: str = "") -> Invoice:
+    def add_invoice(
+        self, n: int, customer: str = "Acme Hospital", amount: str = "125.50", item: str = "", taxable: bool = False
+    ) -> Invoice:
         company_id = f"c{abs(hash(customer)) % 10_000}"
         self.customers[company_id] = Customer(source_id=company_id, name=customer)
         line = InvoiceLine(source_id=f"l{n}", description="Sprinkler inspection & test <annual>",
                            item_code=item, quantity=Decimal("2"), unit_price=Decimal(amount) / 2,
-                           amount=Decimal(amount))  # fmt: skip
+                           amount=Decimal(amount), taxable=taxable)  # fmt: skip
         invoice = Invoice(
             source_id=str(n), number=f"INV-{n}", status="pending_accounting", transaction_date=date(2026, 11, 2),
             customer=Ref(id=company_id, name=customer), location=Ref(id=f"loc{n}"), lines=(line,),
@@ -109,3 +111,11 @@ def make_world(**mapping: Any) -> QbdWorld:
     tenant_store.save(tenant)
     password = tenant_store.issue_credential(TENANT, "qbwc")
     return QbdWorld(tenant, password, Platform(), Company())
+
+
+def time_passes() -> None:
+    """The scheduler's interval goes by: every Web Connector session of the tenant has gone quiet."""
+    from ledgerbridge.state.table import state
+
+    state().update_item(Key={"pk": f"TENANT#{TENANT}#QBD", "sk": "SESSION"}, UpdateExpression="SET expires = :z",
+                        ExpressionAttributeValues={":z": 0})  # fmt: skip
