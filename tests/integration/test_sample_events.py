@@ -12,7 +12,7 @@ import pytest
 
 from ledgerbridge.state import exports, synclog
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.tenants import IntegrationSettings
+from ledgerbridge.targets.qbd.settings import QbdSettings
 from sandbox.stack.functions import invoke
 from sandbox.stack.template import load
 from tests.helpers import drain, make_tenant
@@ -50,7 +50,7 @@ def check_admin(stack: Any) -> None:
 
 
 def check_qbwc(stack: Any) -> None:
-    make_tenant(TENANT, integrations=[IntegrationSettings(target="qbd", entities=["invoice"])])
+    make_tenant(TENANT, integrations=[QbdSettings(entities=["invoice"])])
     credential = tenant_store.issue_credential(TENANT, "qbwc")
     event = _event("qbwc")
     event["body"] = event["body"].replace("lbk_summit-fire_REPLACE_WITH_QBWC_CREDENTIAL", credential)

@@ -15,7 +15,8 @@ from ledgerbridge.records import Customer, Invoice, InvoiceLine, Location, Ref
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.qbd import jobs, soap
 from ledgerbridge.targets.qbd.service import Service
-from ledgerbridge.tenants import IntegrationSettings, MappingSettings, Tenant
+from ledgerbridge.targets.qbd.settings import QbdSettings
+from ledgerbridge.tenants import MappingSettings, Tenant
 from sandbox.qbd.company import Company
 from sandbox.qbd.webconnector import WebConnector
 
@@ -105,7 +106,7 @@ def make_world(**mapping: Any) -> QbdWorld:
     tenant = Tenant(
         tenant_id=TENANT,
         name="Summit Fire & Mechanical",
-        integrations=[IntegrationSettings(target="qbd", entities=["invoice", "customer", "payment"])],
+        integrations=[QbdSettings(entities=["invoice", "customer", "payment"])],
         mapping=MappingSettings(**mapping),
     )
     tenant_store.save(tenant)

@@ -59,10 +59,10 @@ def test_record_and_pull_jobs_name_their_record_while_batch_and_catchup_jobs_nee
 def test_the_registry_names_every_target_and_loads_only_built_ones() -> None:
     assert registry.names() == ["qbo", "qbd", "intacct"]
     assert registry.plugin("qbo").label == "QuickBooks Online"
-    assert registry.get("qbd") is None
+    assert registry.plugin("qbd").label == "QuickBooks Desktop"
     with pytest.raises(LookupError, match="not available"):
         registry.plugin("intacct")
-    assert [p.name for p in registry.plugins()] == ["qbo"]
+    assert [p.name for p in registry.plugins()] == ["qbo", "qbd"]
 
 
 def test_target_names_are_reserved_as_tenant_ids() -> None:

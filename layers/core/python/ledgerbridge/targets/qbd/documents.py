@@ -34,9 +34,10 @@ def list_name(name: str, limit: int = NAME_MAX) -> str:
     return re.sub(r"\s+", " ", name.replace(":", "-")).strip()[:limit].rstrip()
 
 
-def external_guid(tenant_id: str, invoice_id: str) -> str:
-    """The invoice's ExternalGUID: stable per tenant and platform invoice, so a lookup can tell ours apart."""
-    return "{" + str(uuid.uuid5(GUID_NAMESPACE, f"{tenant_id}/invoice/{invoice_id}")).upper() + "}"
+def external_guid(invoice_id: str) -> str:
+    """The invoice's ExternalGUID: stable per platform invoice (a company file belongs to one tenant), so a
+    lookup by RefNumber can tell the invoice we created from another with the same number."""
+    return "{" + str(uuid.uuid5(GUID_NAMESPACE, f"invoice/{invoice_id}")).upper() + "}"
 
 
 def _address(address: Address) -> dict[str, str]:
@@ -99,7 +100,7 @@ def _line(line: InvoiceLine, settings: MappingSettings) -> dict[str, Any]:
     return doc
 
 
-def invoice(tenant_id: str, record: Invoice, customer_full_name: str, settings: MappingSettings) -> dict[str, Any]:
+def invoice(record: Invoice, customer_full_name: str, settings: MappingSettings) -> dict[str, Any]:
     """The InvoiceAdd/InvoiceMod document of a platform invoice. RefNumber is the invoice number."""
     if len(record.number) > REF_NUMBER_MAX:
         raise InvalidInput(
@@ -112,7 +113,7 @@ def invoice(tenant_id: str, record: Invoice, customer_full_name: str, settings: 
         "customer": customer_full_name,
         "txn_date": record.transaction_date.isoformat(),
         "ref_number": record.number,
-        "external_guid": external_guid(tenant_id, record.source_id),
+        "external_guid": external_guid(record.source_id),
         "lines": [_line(line, settings) for line in record.lines],
         "total": str(record.total.quantize(CENT, rounding=ROUND_HALF_UP)),
     }

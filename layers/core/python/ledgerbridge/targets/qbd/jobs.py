@@ -48,7 +48,7 @@ def entry_for(tenant: Tenant, job: SyncJob, platform: Platform) -> Entry | str:
     if invoice.status != SYNCABLE_STATUS:
         return f"invoice status is {invoice.status!r}"
     customers = _customers(tenant, platform, invoice.customer.id, invoice.location.id)
-    document = documents.invoice(tenant.tenant_id, invoice, documents.full_name(customers[-1]), tenant.mapping)
+    document = documents.invoice(invoice, documents.full_name(customers[-1]), tenant.mapping)
     items = tuple(dict.fromkeys(line["item"] for line in document["lines"]))
     return Entry("invoice", invoice.source_id, invoice.number, tuple(customers), items, document)
 
