@@ -17,6 +17,7 @@ from typing import Any
 BENCHMARKS = [
     "bench.exports",
     "bench.qbo",
+    "bench.qbd",
 ]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -11,14 +11,14 @@ from ledgerbridge.state.table import state
 from ledgerbridge.targets.qbd import outbox, session
 from tests.qbd.world import TENANT, QbdWorld, make_world, time_passes
 
-INVOICES = 30
+INVOICES = 12
 STEPS = ("before_send", "after_send", "after_process", "after_receive")
 
 
 def world_with_invoices(monkeypatch: pytest.MonkeyPatch) -> QbdWorld:
-    # Small chunks, so 30 invoices take several round trips and every pipeline stage can be interrupted.
-    monkeypatch.setattr(session, "LOOKUP_CHUNK", 4)
-    monkeypatch.setattr(session, "WRITES_PER_TRIP", 6)
+    # Small chunks, so 12 invoices take several round trips and every pipeline stage can be interrupted.
+    monkeypatch.setattr(session, "LOOKUP_CHUNK", 2)
+    monkeypatch.setattr(session, "WRITES_PER_TRIP", 3)
     world = make_world(customer_naming="customer_location")
     invoices = [world.platform.add_invoice(n, customer=f"Customer {n % 4}") for n in range(1, INVOICES + 1)]
     world.enqueue(*invoices)

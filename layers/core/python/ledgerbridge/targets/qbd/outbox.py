@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -61,22 +62,40 @@ def put(tenant_id: str, entry: Entry) -> None:
     )
 
 
+def _entry(item: dict[str, Any]) -> Entry:
+    return Entry(
+        entity=item["entity"],
+        source_id=item["source_id"],
+        label=item["label"],
+        customers=tuple(json.loads(item["customers"])),
+        items=tuple(json.loads(item["items"])),
+        document=json.loads(item["document"]),
+        digest=item["digest"],
+        seq=int(item["seq"]),
+    )
+
+
 def pending(tenant_id: str) -> list[Entry]:
     """Every waiting entry, oldest first."""
-    entries = [
-        Entry(
-            entity=item["entity"],
-            source_id=item["source_id"],
-            label=item["label"],
-            customers=tuple(json.loads(item["customers"])),
-            items=tuple(json.loads(item["items"])),
-            document=json.loads(item["document"]),
-            digest=item["digest"],
-            seq=int(item["seq"]),
-        )
-        for item in query(_pk(tenant_id))
-    ]
-    return sorted(entries, key=lambda e: e.seq)
+    return sorted((_entry(item) for item in query(_pk(tenant_id))), key=lambda e: e.seq)
+
+
+def get_many(tenant_id: str, keys: Iterable[str]) -> dict[str, Entry]:
+    """The entries of these keys that are still waiting (BatchGetItem, 100 keys a call)."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, Entry] = {}
+    table = state()
+    for start in range(0, len(wanted), 100):
+        request: dict[str, Any] = {
+            table.name: {"Keys": [{"pk": _pk(tenant_id), "sk": k} for k in wanted[start : start + 100]],
+                         "ConsistentRead": True}
+        }  # fmt: skip
+        while request:
+            resp = table.meta.client.batch_get_item(RequestItems=request)
+            for item in resp["Responses"].get(table.name, []):
+                found[item["sk"]] = _entry(item)
+            request = resp.get("UnprocessedKeys") or {}
+    return found
 
 
 def has_work(tenant_id: str) -> bool:

@@ -10,6 +10,7 @@ Semantics: QBWC Programmer's Guide; Intuit's WCWebService sample (github.com/Int
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from ledgerbridge.state import cursors, mappings, synclog
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.qbd import outbox, payments, qbxml, soap, tickets
 from ledgerbridge.targets.qbd.outbox import Entry
-from ledgerbridge.targets.qbd.session import Drain, Failed, Sink, Written, new_state
+from ledgerbridge.targets.qbd.session import Drain, Failed, Sink, Written, needed_keys, new_state
 from ledgerbridge.targets.qbd.statuses import describe_hresult
 from ledgerbridge.tenants import Tenant
 
@@ -29,6 +30,7 @@ TARGET = "qbd"
 LABEL = "QuickBooks Desktop"
 PAYMENT_CURSOR = "qbd_payments"
 FIRST_PULL_LOOKBACK = timedelta(hours=1)  # the company computer's clock may run behind ours
+BOOKKEEPING_WORKERS = 16  # platform calls in flight while a round trip's records are written back
 EXPIRED = "The Web Connector session expired or is unknown; the next scheduled run starts a new one."
 
 
@@ -43,30 +45,42 @@ def utc_iso(value: str) -> str:
 
 
 class Outcomes(Sink):
-    """Where a session's results land: mappings, the outbox, the platform invoice and the sync log."""
+    """Where a session's results land: mappings, the platform invoice, the sync log and the outbox.
+
+    A round trip settles up to a few hundred records, and each needs a call to the field-service platform,
+    so their bookkeeping is collected while the replies are read and done by `flush` on BOOKKEEPING_WORKERS
+    threads, well inside the function's timeout. The outbox entry goes last: a record whose bookkeeping
+    failed stays queued, and the next session adopts it from QuickBooks and finishes the job."""
 
     def __init__(self, tenant_id: str, platform: Callable[[], QbdPlatform]) -> None:
         self.tenant_id = tenant_id
         self._platform = platform
+        self._pending: list[Callable[[], None]] = []
 
     def _log(self, entry: Entry, outcome: synclog.Outcome, message: str, target_id: str = "") -> None:
         entity, source_id = entry.entity, entry.source_id
         synclog.write(synclog.LogEntry(self.tenant_id, TARGET, entity, source_id, outcome, message, target_id))
 
     def written(self, outcome: Written) -> None:
+        self._pending.append(lambda: self._written(outcome))
+
+    def _written(self, outcome: Written) -> None:
         entry = outcome.entry
         mapping = mappings.Mapping(outcome.target_id, outcome.edit_sequence, entry.digest, entry.label)
         mappings.put(self.tenant_id, TARGET, entry.entity, entry.source_id, mapping)
         mappings.put_reverse(self.tenant_id, TARGET, entry.entity, outcome.target_id, entry.source_id)
-        outbox.remove(self.tenant_id, entry.key, entry.digest)
         if entry.entity == "invoice":
             self._platform().set_invoice_status(entry.source_id, "processed")
         verb = {"recovered": "created (recovered an earlier session's answer)"}.get(outcome.action, outcome.action)
         log_outcome: synclog.Outcome = "updated" if outcome.action == "updated" else "created"
         self._log(entry, log_outcome, f"{entry.entity} {entry.label} {verb} in {LABEL} as {outcome.target_id}",
                   outcome.target_id)  # fmt: skip
+        outbox.remove(self.tenant_id, entry.key, entry.digest)
 
     def failed(self, outcome: Failed) -> None:
+        self._pending.append(lambda: self._failed(outcome))
+
+    def _failed(self, outcome: Failed) -> None:
         entry = outcome.entry
         if not outcome.permanent:
             self._log(entry, "retrying", outcome.message)
@@ -76,8 +90,20 @@ class Outcomes(Sink):
             self._platform().set_invoice_status(
                 entry.source_id, "failed", f"{LABEL} rejected this invoice: {outcome.message}.{hint}"
             )
-        outbox.remove(self.tenant_id, entry.key, entry.digest)  # never retried forever; a new version re-enters
         self._log(entry, "failed", outcome.message + hint)
+        outbox.remove(self.tenant_id, entry.key, entry.digest)  # never retried forever; a new version re-enters
+
+    def flush(self) -> None:
+        """Do the collected bookkeeping; raises the first failure once every record has been tried."""
+        work, self._pending = self._pending, []
+        if not work:
+            return
+        self._platform()  # build the platform client once, before the threads share it
+        with ThreadPoolExecutor(max_workers=BOOKKEEPING_WORKERS) as pool:
+            futures = [pool.submit(task) for task in work]
+        for future in futures:
+            if (error := future.exception()) is not None:
+                raise error
 
     def list_ok(self, doc: dict[str, Any], list_id: str) -> None:
         if doc.get("source_id"):
@@ -146,7 +172,9 @@ class Service:
                 tickets.save(session)
                 return ""
             data["version"] = version
-        document = self._drain(session).next_document()
+        drain, outcomes = self._drain(session)
+        document = drain.next_document()
+        outcomes.flush()
         tickets.save(session)
         return document
 
@@ -154,13 +182,14 @@ class Service:
         session = tickets.load(params.get("ticket", ""))
         if session is None or session.tenant_id != self.tenant.tenant_id:
             return -1
-        drain = self._drain(session)
+        drain, outcomes = self._drain(session)
         try:
             drain.receive(params.get("response", ""), params.get("hresult", ""), params.get("message", ""))
         except (ValueError, SyntaxError, DefusedXmlException) as exc:
             session.data["last_error"] = f"QuickBooks' response could not be read: {exc}"
             tickets.save(session)
             return -1
+        outcomes.flush()
         self._advance_payment_cursor(session.data)
         tickets.save(session)
         return drain.percent()
@@ -200,12 +229,11 @@ class Service:
         major = params.get("qbXMLMajorVers", "")  # the newest version QuickBooks speaks, when no HCP response
         return next((v for v in qbxml.VERSIONS if major.isdigit() and float(v) <= int(major)), None)
 
-    def _drain(self, session: tickets.Ticket) -> Drain:
-        keys = set(session.data["order"])
-        entries = {e.key: e for e in outbox.pending(self.tenant.tenant_id) if e.key in keys}
-        sink = Outcomes(self.tenant.tenant_id, self.platform)
+    def _drain(self, session: tickets.Ticket) -> tuple[Drain, Outcomes]:
+        entries = outbox.get_many(self.tenant.tenant_id, needed_keys(session.data))
+        outcomes = Outcomes(self.tenant.tenant_id, self.platform)
         account = self.tenant.mapping.income_account or "Services"
-        return Drain(session.data, entries, sink, account)
+        return Drain(session.data, entries, outcomes, account), outcomes
 
     def _advance_payment_cursor(self, data: dict[str, Any]) -> None:
         pay = data["payments"]

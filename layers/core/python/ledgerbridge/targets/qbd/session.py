@@ -81,6 +81,12 @@ class Sink:
 def new_state(entries: Iterable[Entry], previous: dict[str, Any] | None, payments_from: str | None) -> dict[str, Any]:
     """The state of a new session over (at most WINDOW_MAX of) the waiting entries."""
     taken = list(entries)[:WINDOW_MAX]
+    names: dict[str, dict[str, Any]] = {}
+    for entry in taken:
+        for doc in entry.customers:
+            names.setdefault(_name_key("customer", documents.full_name(doc)), {"phase": N_UNKNOWN, "doc": doc})
+        for item in entry.items:
+            names.setdefault(_name_key("item", item), {"phase": N_UNKNOWN, "name": item})
     unsure = {
         key: rec["sent"]
         for key, rec in ((previous or {}).get("records") or {}).items()
@@ -90,7 +96,7 @@ def new_state(entries: Iterable[Entry], previous: dict[str, Any] | None, payment
         "version": "",
         "records": {e.key: {"phase": NEW} for e in taken},
         "order": [e.key for e in taken],
-        "names": {},
+        "names": names,
         "in_flight": {},
         "solo": [],
         "unsure": unsure,
@@ -108,6 +114,16 @@ def new_state(entries: Iterable[Entry], previous: dict[str, Any] | None, payment
     }
 
 
+def needed_keys(data: dict[str, Any]) -> list[str]:
+    """The records the next call can touch (so only their documents are read): those in flight, those
+    looked up and waiting to be written, and the next chunk to look up."""
+    records = data["records"]
+    busy = {k for flight in data["in_flight"].values() for k in flight["keys"] if k in records}
+    waiting = [k for k in data["order"] if records[k]["phase"] in (FOUND, RECHECK, RECHECKING, PAUSED, LOOKING)]
+    fresh = [k for k in data["order"] if records[k]["phase"] == NEW][: LOOKUP_CHUNK * LOOKUPS_PER_TRIP]
+    return [*busy, *waiting, *fresh, *(k for k in data["solo"] if k in records)]
+
+
 def _name_key(kind: str, full_name: str) -> str:
     return f"{kind}:{full_name.casefold()}"  # QuickBooks list names are case-insensitive
 
@@ -120,17 +136,9 @@ class Drain:
         self.entries = entries
         self.sink = sink
         self.income_account = income_account
-        for key in data["order"]:
-            entry = entries.get(key)
-            if entry is None:  # left the outbox another way (a permanent failure recorded elsewhere)
+        for key in needed_keys(data):
+            if key not in entries:  # left the outbox another way (a permanent failure recorded elsewhere)
                 data["records"][key]["phase"] = DONE
-                continue
-            for doc in entry.customers:
-                self.data["names"].setdefault(
-                    _name_key("customer", documents.full_name(doc)), {"phase": N_UNKNOWN, "doc": doc}
-                )
-            for item in entry.items:
-                self.data["names"].setdefault(_name_key("item", item), {"phase": N_UNKNOWN, "name": item})
 
     # ------------------------------------------------------------------ progress
     def records(self) -> dict[str, dict[str, Any]]:
