@@ -107,12 +107,12 @@ def _one_per_round_trip(invoices: int) -> dict[str, float]:
         customer = documents.customer(platform.customer(invoice.customer.id))
         document = documents.invoice(invoice, customer["name"], MappingSettings())
         for kind, name, add in (
-            ("Customer", customer["name"], lambda: qbxml.customer_add("1", customer)),
-            ("ItemService", "Services", lambda: qbxml.item_service_add("1", "Services", "Services")),
+            ("Customer", customer["name"], qbxml.customer_add("1", customer)),
+            ("ItemService", "Services", qbxml.item_service_add("1", "Services", "Services")),
         ):
             if name not in known:
                 if send(qbxml.list_query(kind, "1", [name]))[0].status_code == 1:
-                    send(add())
+                    send(add)
                 known.add(name)
         if send(qbxml.invoice_query("1", ref_numbers=[document["ref_number"]]))[0].status_code == 1:
             send(qbxml.invoice_add("1", document))

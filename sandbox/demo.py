@@ -18,6 +18,7 @@ import requests
 from servicetrade import ServicetradeClient
 
 from sandbox import fixtures
+from sandbox.qbd import demo as desktop
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from sandbox.stack.runner import LocalStack
 
@@ -109,6 +110,7 @@ def run_demo() -> int:
         _export(story, stack, tenant_id, seeded["files_credential"])
         _integration(story, stack, tenant_id)
         _payments(story, stack)
+        desktop.run(story, stack)
     finally:
         stack.stop()
     print("\nDemo finished.")

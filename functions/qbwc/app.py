@@ -9,13 +9,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import wiring
+from ledgerbridge import config, wiring
 from ledgerbridge.api import make_resolver
+from ledgerbridge.config import StateEnvironment
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.qbd import soap
 from ledgerbridge.targets.qbd.service import QbdPlatform, Service
 
+ENV = config.check(StateEnvironment)  # cold start: a missing setting fails the init, by name
 app = make_resolver()
 XML = "text/xml; charset=utf-8"
 
@@ -48,8 +50,8 @@ def describe(tenant_id: str) -> Response[str]:
     return Response(status_code=200, content_type=XML, body=soap.wsdl(f"https://{host}{prefix}/qbwc/{tenant_id}"))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry tickets
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -14,7 +14,7 @@ from ledgerbridge.errors import InvalidInput, PermanentError
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.records import Customer, Invoice, Location
 from ledgerbridge.state import mappings, synclog
-from ledgerbridge.sync import SYNCABLE_STATUS, content_hash
+from ledgerbridge.sync.engine import SYNCABLE_STATUS, content_hash
 from ledgerbridge.targets.qbd import documents, outbox
 from ledgerbridge.targets.qbd.outbox import Entry
 from ledgerbridge.tenants import Tenant

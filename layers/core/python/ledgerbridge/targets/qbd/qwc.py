@@ -28,8 +28,8 @@ def filename(tenant_id: str) -> str:
 
 def render(tenant: Tenant, app_url: str, support_url: str, every_minutes: int = DEFAULT_EVERY_MINUTES) -> str:
     """The .qwc for a tenant; `app_url` is its SOAP endpoint (https, or http://localhost in development)."""
-    if not (app_url.startswith("https://") or app_url.startswith("http://localhost")):
-        raise ValueError("QBWC accepts only https AppURLs (http only for localhost)")
+    if not app_url.startswith(("https://", "http://localhost", "http://127.0.0.1")):
+        raise ValueError("QBWC accepts only https AppURLs (http only on this computer)")
     root = ET.Element("QBWCXML")
     fields = (
         ("AppName", f"{APP_NAME} ({tenant.name})"[:100]),

@@ -98,9 +98,10 @@ class Outcomes(Sink):
         work, self._pending = self._pending, []
         if not work:
             return
-        self._platform()  # build the platform client once, before the threads share it
+        first, rest = work[0], work[1:]
+        first()  # alone: the platform client signs in on its first call, and its sign-in is not re-entrant
         with ThreadPoolExecutor(max_workers=BOOKKEEPING_WORKERS) as pool:
-            futures = [pool.submit(task) for task in work]
+            futures = [pool.submit(task) for task in rest]
         for future in futures:
             if (error := future.exception()) is not None:
                 raise error
