@@ -16,7 +16,6 @@ overhead plus REQUEST_S of QuickBooks' own work per request.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -26,20 +25,6 @@ TABLE = "bench-qbd-state"
 CUSTOMERS = 50
 ROUND_TRIP_S = 1.0  # assumption: QBWC's HTTP round trip plus opening the request in QuickBooks
 REQUEST_S = 0.05  # assumption: QuickBooks' time for one query or add
-
-
-def _table() -> None:
-    import boto3
-
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 def _batched(invoices: int) -> dict[str, float]:
@@ -124,31 +109,11 @@ def _modelled_s(round_trips: float, requests: float) -> float:
 
 
 def run(invoices: int = 1000) -> list[dict[str, Any]]:
-    from moto import mock_aws
+    from bench.state import moto_state_table
 
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(key, "bench")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    saved = os.environ.get("STATE_TABLE")
-    os.environ["STATE_TABLE"] = TABLE
-    from ledgerbridge import aws
-    from ledgerbridge.config import get_config
-
-    try:
-        with mock_aws():
-            get_config.cache_clear()
-            aws.reset()
-            _table()
-            batched = _batched(invoices)
-            single = _one_per_round_trip(invoices)
-    finally:
-        if saved is None:
-            os.environ.pop("STATE_TABLE", None)
-        else:
-            os.environ["STATE_TABLE"] = saved
-        get_config.cache_clear()
-        aws.reset()
+    with moto_state_table(TABLE):
+        batched = _batched(invoices)
+        single = _one_per_round_trip(invoices)
     batched_model = _modelled_s(batched["round_trips"], batched["requests"])
     single_model = _modelled_s(single["round_trips"], single["requests"])
     return [

@@ -9,7 +9,22 @@ from ledgerbridge.state import mappings, synclog
 from ledgerbridge.targets.qbd import outbox
 from ledgerbridge.targets.qbd.statuses import Verdict, verdict
 from sandbox.qbd.company import QbXmlError
-from tests.qbd.world import TENANT, make_world, time_passes
+from sandbox.qbd.webconnector import WebConnector
+from tests.qbd.world import TENANT, QbdWorld, make_world, time_passes
+
+
+def synced_then_edited(memo: str) -> tuple[QbdWorld, WebConnector, str]:
+    """An invoice sent in one session, then edited on the platform and queued again."""
+    world = make_world()
+    invoice = world.platform.add_invoice(1)
+    world.enqueue(invoice)
+    wc = world.web_connector()
+    wc.run_session()
+    txn = mappings.find(TENANT, "qbd", "invoice", "1").target_id  # type: ignore[union-attr]
+    world.platform.statuses["1"] = "pending_accounting"
+    world.platform.invoices["1"] = invoice.model_copy(update={"memo": memo})
+    world.enqueue(invoice)
+    return world, wc, txn
 
 
 def test_status_codes_map_to_what_the_outbox_does() -> None:
@@ -50,15 +65,7 @@ def test_3100_for_a_customer_added_meanwhile_is_resolved_by_query_not_duplicated
 
 
 def test_3200_stale_edit_sequence_is_read_again_and_the_mod_retried_once(aws: Any) -> None:
-    world = make_world()
-    invoice = world.platform.add_invoice(1)
-    world.enqueue(invoice)
-    wc = world.web_connector()
-    wc.run_session()
-    txn = mappings.find(TENANT, "qbd", "invoice", "1").target_id  # type: ignore[union-attr]
-    world.platform.statuses["1"] = "pending_accounting"
-    world.platform.invoices["1"] = invoice.model_copy(update={"memo": "second visit"})
-    world.enqueue(invoice)
+    world, wc, txn = synced_then_edited("second visit")
     process = world.company.process
     mods: list[str] = []
 
@@ -76,30 +83,14 @@ def test_3200_stale_edit_sequence_is_read_again_and_the_mod_retried_once(aws: An
 
 
 def test_a_locked_invoice_pauses_with_noop_then_goes_through(aws: Any) -> None:
-    world = make_world()
-    invoice = world.platform.add_invoice(1)
-    world.enqueue(invoice)
-    wc = world.web_connector()
-    wc.run_session()
-    txn = next(iter(world.company.invoices))
-    world.platform.statuses["1"] = "pending_accounting"
-    world.platform.invoices["1"] = invoice.model_copy(update={"memo": "changed"})
-    world.enqueue(invoice)
+    world, wc, txn = synced_then_edited("changed")
     world.company.locks[txn] = 2  # open in a QuickBooks window for a moment
     log = wc.run_session()
     assert log.noops == 2 and world.platform.statuses["1"] == "processed"
 
 
 def test_a_record_locked_all_session_waits_for_the_next_one(aws: Any) -> None:
-    world = make_world()
-    invoice = world.platform.add_invoice(1)
-    world.enqueue(invoice)
-    wc = world.web_connector()
-    wc.run_session()
-    txn = next(iter(world.company.invoices))
-    world.platform.statuses["1"] = "pending_accounting"
-    world.platform.invoices["1"] = invoice.model_copy(update={"memo": "changed"})
-    world.enqueue(invoice)
+    world, wc, txn = synced_then_edited("changed")
     world.company.locks[txn] = 100
     log = wc.run_session()
     assert log.noops == 3 and "left for the next run" in log.closed and len(outbox.pending(TENANT)) == 1
