@@ -1,4 +1,4 @@
-"""Bulk push (ledgerbridge.bulk) against the QBO sandbox: per-record failures inside a batch, exactly-once after
+"""Bulk push (ledgerbridge.sync.batch) against the QBO sandbox: per-record failures inside a batch, exactly-once after
 lost batch answers, and the realm budget keeping a big push free of 429s under the sandbox's own limits."""
 
 from __future__ import annotations

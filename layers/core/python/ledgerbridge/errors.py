@@ -41,5 +41,5 @@ class AuthorizationRevoked(PermanentError):
 
 
 class Conflict(PermanentError):
-    """The target holds a newer version than the concurrency token sent (QBO stale SyncToken, QBD EditSequence
-    mismatch): re-read and write again; permanent only if that keeps happening."""
+    """The target holds a newer version than the concurrency token sent (docs/adding-a-target.md, Handles):
+    re-read and write again; permanent only if that keeps happening."""

@@ -1,10 +1,10 @@
 """Webhook intake from the field-service platform: authenticate, validate, deduplicate, route.
 
-The platform's deliveries carry IDs only (servicetrade-api.md 5.15): `messageId`, a string `timestamp`
-and `data[]` of {action, timestamp, userId, entity {type, id, uri}, changeset?}. The platform does not
-sign them and retries up to 3 times, and may duplicate or reorder; so each tenant's hook URL carries an
-unguessable token, each event is deduplicated on what it says (not on the messageId, which differs between
-a change's separate deliveries), and the answer comes well inside the platform's ~5 s budget because the
+The platform's deliveries carry IDs only (ServiceTrade API: /webhook; docs/servicetrade-double.md): `messageId`,
+a string `timestamp` and `data[]` of {action, timestamp, userId, entity {type, id, uri}, changeset?}. The
+platform does not sign them and retries up to 3 times, and may duplicate or reorder; so each tenant's hook URL
+carries an unguessable token, each event is deduplicated on what it says (not on the messageId, which differs
+between a change's separate deliveries), and the answer comes well inside the platform's ~5 s budget because the
 work itself is only enqueued.
 """
 

@@ -3,7 +3,7 @@
 An intent that is still there when a job runs means an earlier attempt may have created the record and
 died (or lost the response) before recording it: the engine must look the record up by its natural key
 before creating anything again. The request id is stable for the intent's life, so a resent create also
-carries the same idempotency handle (QBO requestid)."""
+carries the same idempotency handle (the target's own, see targets.base.Target.create)."""
 
 from __future__ import annotations
 

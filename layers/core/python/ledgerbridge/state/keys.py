@@ -99,7 +99,7 @@ def oauth_state(tenant_id: str, nonce: str) -> Key:
 
 
 def account_tenant(target: str, account_id: str) -> Key:
-    """Which tenant a target account (a QBO company, an Intacct company) belongs to: the target's own
+    """Which tenant a target account (the company a tenant connected) belongs to: the target's own
     notifications name only the account."""
     return _key(f"ACCOUNT#{target}#{account_id}", "TENANT")
 

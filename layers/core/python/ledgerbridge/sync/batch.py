@@ -1,7 +1,7 @@
 """The batch path (job kind `batch`): every invoice waiting for accounting, through the target's BatchWriter,
 with the engine's own prepare / complete / reject for each one (ledgerbridge.sync.engine).
 
-Speed. Whenever the target says a batch can go now (`batch_ready`: QBO's per-realm budget has a batch slot)
+Speed. Whenever the target says a batch can go now (`batch_ready`: the target's rate budget has a batch slot)
 the next invoices go as one batch of up to `batch_max`; otherwise the next one goes on its own. With `workers`
 > 1 that many round trips run at once, each doing its own bookkeeping, so neither the target's latency nor
 ours holds the tenant below the target's limits.
@@ -247,7 +247,7 @@ class BatchPusher:
         """Record a failed unit; True when it should be sent again."""
         write = unit.write
         if isinstance(exc, Conflict) and write.action == "update":
-            # The record moved on in the target (a payment bumps a QBO invoice's SyncToken): the target's own
+            # The record moved on in the target (a payment changes an invoice's version): the target's own
             # update re-reads the current token and retries once.
             try:
                 record = self.target.update(write.entity, write.current, write.document, write.request_id)

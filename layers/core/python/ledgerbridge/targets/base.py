@@ -3,7 +3,7 @@
 A target is a `Plugin` value (by convention `PLUGIN` in `targets/<name>/plugin.py`) that the registry
 (targets/registry.py) maps its name to. Generic code - the sync engine, the consumers, the webhook intake, the
 hourly dispatch, the admin API and the CLI - reaches a target only through it. docs/adding-a-target.md has the
-steps; tests/unit/test_plugin_contract.py plugs in a tiny target to prove them.
+steps; tests/toy_target.py is a tiny target that tests/integration/test_toy_target.py plugs in to prove them.
 
 The engine owns ordering, mappings, create intents, the content-hash skip, the sync log and write-back to
 the platform (ledgerbridge.sync); a target owns the wire. Errors are ledgerbridge.errors types with the
@@ -11,14 +11,14 @@ target's own message: PermanentError (recorded, never retried), TransientError (
 the DLQ), Conflict (a stale concurrency token: the engine re-reads and updates once more).
 
 Required, on the Plugin:
-  name, label   registry key ("qbo") and what people read ("QuickBooks Online")
+  name, label   registry key (lower case, also the queue and key prefix) and what people read
   settings      the integration settings model: a TargetSettings with `target: Literal["<name>"]`
   documents     canonical records -> the target's documents, and the field diff between two (pure)
   open          a tenant -> its Target: find by natural key, read, create, update (record-level push)
 
 Optional capabilities. On the Target that `open` returns (checked with isinstance):
   BatchWriter     many writes in one round trip; the engine's batch path (job kind `batch`) uses it
-  DeferredWriter  writes the target carries out later (QuickBooks Desktop: an outbox the Web Connector drains)
+  DeferredWriter  writes the target carries out later (an outbox its own poller or connector drains)
   Puller          one change in the target -> the platform (payments back; job kind `pull`)
   CatchUp         changes since a cursor -> pull jobs, for notifications that were lost (job kind `catchup`)
 On the Plugin (None when the target has none):
@@ -52,13 +52,14 @@ class TargetRecord:
     """What the target holds for one record."""
 
     target_id: str
-    sync_token: str = ""  # the concurrency token (QBO SyncToken, QBD EditSequence); "" where there is none
+    sync_token: str = ""  # the target's concurrency token; "" where it has none
     document: dict[str, Any] = field(default_factory=dict)
 
 
 class Target(Protocol):
     """A tenant's accounting system, one record at a time. The natural key is the value the accounting
-    system itself keeps unique (QBO DocNumber or DisplayName, QBD RefNumber, Intacct RECORDNO/DOCNO)."""
+    system itself keeps unique, such as an invoice number or a customer's display name (docs/adding-a-target.md,
+    Handles, lists each target's)."""
 
     name: str
 
@@ -73,8 +74,8 @@ class Target(Protocol):
     def read(self, entity: str, target_id: str) -> TargetRecord: ...
 
     def create(self, entity: str, document: dict[str, Any], request_id: str) -> TargetRecord:
-        """Create. `request_id` is the target's idempotency handle (QBO requestid, Intacct controlid): stable
-        across every retry of the same create intent, so a resend cannot make a second record."""
+        """Create. `request_id` is the target's idempotency handle: stable across every retry of the same create
+        intent, so a resend cannot make a second record."""
         ...
 
     def update(self, entity: str, current: TargetRecord, document: dict[str, Any], request_id: str) -> TargetRecord:
@@ -127,7 +128,7 @@ class Write(BaseModel):
 
 @runtime_checkable
 class BatchWriter(Protocol):
-    """Many writes per round trip (QBO batch: up to 30 operations). The engine still owns every write's
+    """Many writes per round trip (a batch endpoint). The engine still owns every write's
     bookkeeping; the target only sends them and answers per write."""
 
     batch_max: int  # writes per request
@@ -158,8 +159,9 @@ class BatchTarget(Target, BatchWriter, Protocol):
 
 @runtime_checkable
 class DeferredWriter(Protocol):
-    """Writes the target carries out later. QuickBooks Desktop is reached only when its Web Connector polls:
-    the sync consumer turns a job into qbXML requests in an outbox, and the answer arrives in another call.
+    """Writes the target carries out later: a target reached only when its own connector polls (a desktop
+    accounting system behind a web connector) turns a job into requests in an outbox, and the answer arrives
+    in another call.
 
     The engine prepares each write exactly as for a synchronous target (mapping, content-hash skip, create
     intent with its request id, `resumed` when an earlier attempt may have created it) and calls `submit`

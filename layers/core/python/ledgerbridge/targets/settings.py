@@ -1,7 +1,7 @@
 """What every target's integration settings have in common. A target's own model (targets/<name>/settings.py)
 subclasses TargetSettings with `target: Literal["<name>"]` and its own fields; the registry joins them into the
-discriminated union that `Tenant.integrations` holds, so a tenant's QuickBooks Online realm lives on QBO's
-settings and nowhere else.
+discriminated union that `Tenant.integrations` holds, so a field one target needs (the account it is connected
+to, say) lives on that target's settings and nowhere else.
 
 This module imports pydantic only: tenants.py reaches it through the registry at import time.
 """

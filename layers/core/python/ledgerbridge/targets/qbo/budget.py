@@ -1,9 +1,10 @@
 """One request budget per QBO realm, shared by every consumer: token buckets in one DynamoDB item.
 
-QBO's published limits hold all at once (research 1.11): 500 requests/min per realm (batch requests included),
-10 requests/s, 10 concurrent requests, 40 batch requests/min. Each rate limit is a token bucket; a bucket of
-capacity c and refill rate r admits at most c + r·W requests in any window of W seconds, so each is sized
-to stay under its limit with a little headroom for the jitter between our clock and QBO's arrival times:
+QBO's published limits hold all at once (Intuit: limits and throttles): 500 requests/min per realm (batch
+requests included), 10 requests/s, 10 concurrent requests, 40 batch requests/min. Each rate limit is a token
+bucket; a bucket of capacity c and refill rate r admits at most c + r·W requests in any window of W seconds, so
+each is sized to stay under its limit with a little headroom for the jitter between our clock and QBO's arrival
+times:
 
     limit          capacity   rate                  most in any window   (with the defaults)
     per minute     10         (500 - 10 - 10)/60 s  490 of 500           sustained 480/min
@@ -36,10 +37,11 @@ from ledgerbridge.errors import TransientError
 from ledgerbridge.state import keys
 
 Kind = Literal["request", "batch"]
-LEASE_S = 130.0  # QBO gives up on a request after 120 s (research 1.1)
+LEASE_S = 130.0  # QBO gives up on a request after 120 s (Intuit: base URLs and timeouts)
 # After a 429 anyway (another app on the company, a burst we did not see): every consumer of the realm holds
 # off this long unless QBO says how long (Retry-After). The throttled request itself waits Intuit's 60 s
-# (research 1.11) as a TransientError's retry_after; the rest of the realm only needs to let the burst pass.
+# (Intuit: limits and throttles) as a TransientError's retry_after; the rest of the realm only needs to let
+# the burst pass.
 PAUSE_ON_429_S = 2.0
 CONCURRENCY_POLL_S = 0.05
 EPSILON = 1e-6  # a token this close to whole is whole (stored with 6 decimals; epoch floats resolve ~1e-7 s)

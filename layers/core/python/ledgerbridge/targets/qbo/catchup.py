@@ -1,5 +1,5 @@
-"""The hourly catch-up for QuickBooks Online: payments whose webhooks were lost still arrive (research 1.9:
-Intuit recommends a CDC call back to the last processed change), and scheduled pushes go out.
+"""The hourly catch-up for QuickBooks Online: payments whose webhooks were lost still arrive (Intuit: change
+data capture: Intuit recommends a CDC call back to the last processed change), and scheduled pushes go out.
 
 The hourly dispatch only plans (`scheduled_jobs`): per connected tenant one catch-up job (kind `catchup`)
 and, for tenants whose qbo integration has the "schedule" trigger, one batch push job (kind `batch`). The QBO
@@ -29,7 +29,7 @@ from ledgerbridge.targets.qbo.webhook import Change, payment_job
 from ledgerbridge.tenants import Tenant
 
 CURSOR = "qbo_cdc"
-CDC_WINDOW = timedelta(days=30)  # research 1.9
+CDC_WINDOW = timedelta(days=30)  # Intuit: change data capture
 WINDOW_MARGIN = timedelta(minutes=10)  # stay clear of the window's edge (clock skew, the call's own time)
 OVERLAP = timedelta(minutes=2)
 CDC_MAX_OBJECTS = 1000

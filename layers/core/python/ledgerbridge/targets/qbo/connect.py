@@ -1,4 +1,4 @@
-"""Connecting a tenant's QuickBooks Online company: the OAuth 2.0 authorization-code flow (research 1.2),
+"""Connecting a tenant's QuickBooks Online company: the OAuth 2.0 authorization-code flow (Intuit: OAuth 2.0),
 disconnect, and the connection status.
 
 The `state` parameter binds the consent round trip to the tenant: `{tenant}.{nonce}.{mac}`, where mac is an
@@ -13,7 +13,8 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ from ledgerbridge.errors import InvalidInput, LedgerBridgeError, PermanentError,
 from ledgerbridge.state import keys
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.table import is_conditional_failure, live, state, ttl_in
+from ledgerbridge.targets.base import Connection as TargetConnection
+from ledgerbridge.targets.base import ConnectionStatus
 from ledgerbridge.targets.qbo import connection
 from ledgerbridge.targets.qbo.connection import Connection
 from ledgerbridge.targets.qbo.settings import QboSettings
@@ -194,3 +197,40 @@ def status(tenant_id: str, now: float | None = None) -> Status:
             if tokens.refresh_expires_at <= (now or datetime.now(UTC).timestamp()):
                 verdict, reason = "reconnect_required", "the QuickBooks refresh token has expired"
     return Status(tenant_id, verdict, current.realm_id, current.connected_at, reason, expires)
+
+
+def _status(found: Connection | Status) -> ConnectionStatus:
+    detail = {"refresh_token_expires_at": found.refresh_token_expires_at} if isinstance(found, Status) else {}
+    return ConnectionStatus(
+        found.tenant_id,
+        found.status,
+        found.realm_id,
+        found.connected_at,
+        found.reason,
+        {k: v for k, v in detail.items() if v},
+    )
+
+
+class QboConnection:
+    """The OAuth flow above as the plug-in's Connection (targets.base): the account is the realm id."""
+
+    def begin(self, tenant_id: str, redirect_uri: str) -> str:
+        return begin(tenant_id, redirect_uri)
+
+    def complete(self, params: Mapping[str, str]) -> ConnectionStatus:
+        state_value = params.get("state", "")
+        return _status(
+            complete(state_value, params.get("code", ""), params.get("realmId", ""), params.get("error", ""))
+        )
+
+    def disconnect(self, tenant_id: str) -> ConnectionStatus:
+        done, revoked = disconnect(tenant_id)
+        found = _status(done)
+        return replace(found, detail={**found.detail, "revoked": str(revoked).lower()})
+
+    def status(self, tenant_id: str) -> ConnectionStatus:
+        return _status(status(tenant_id))
+
+
+def _conforms(flow: QboConnection) -> TargetConnection:
+    return flow  # mypy checks here that QboConnection satisfies the Connection protocol

@@ -31,12 +31,13 @@ from ledgerbridge.state import keys, mappings
 from ledgerbridge.state.table import get, query, state
 from ledgerbridge.targets.base import Pulled
 from ledgerbridge.targets.qbo.client import QboClient
-from ledgerbridge.targets.qbo.wire import QboPermanentError
+from ledgerbridge.targets.qbo.faults import QboPermanentError
 
 CENT = Decimal("0.01")
 TARGET = "qbo"
-# The platform accepts a few fixed payment methods (servicetrade-api.md 5.9); QBO's are the company's own
-# list, so they are matched by name. Anything else is recorded as a check (assumption; docs/qbo.md).
+# The platform accepts a few fixed payment methods (ServiceTrade API: /payment; docs/servicetrade-double.md);
+# QBO's are the company's own list, so they are matched by name. Anything else is recorded as a check
+# (assumption; docs/qbo.md).
 METHODS = (("visa", "credit_card"), ("master", "credit_card"), ("amex", "credit_card"), ("credit", "credit_card"),
            ("discover", "credit_card"), ("card", "credit_card"), ("ach", "ach"), ("eft", "ach"), ("bank", "ach"),
            ("transfer", "ach"), ("cash", "cash"), ("check", "check"), ("cheque", "check"))  # fmt: skip

@@ -2,14 +2,15 @@
 
 The Target (target.QboTarget) pushes records one by one and in batches, pulls payments back and catches up
 through CDC; the hourly plan (catchup.scheduled_jobs) asks for catch-ups and scheduled batch pushes; Intuit's
-webhooks (webhook.QboWebhook) become pull jobs. Connecting a company is the OAuth flow in connect.py, served
-by the connect function.
+webhooks (webhook.QboWebhook) become pull jobs; connecting a company is the OAuth flow (connect.QboConnection),
+served by the connect function.
 """
 
 from __future__ import annotations
 
 from ledgerbridge.targets.base import Plugin
 from ledgerbridge.targets.qbo.catchup import scheduled_jobs
+from ledgerbridge.targets.qbo.connect import QboConnection
 from ledgerbridge.targets.qbo.documents import QboDocuments
 from ledgerbridge.targets.qbo.settings import QboSettings
 from ledgerbridge.targets.qbo.target import QboTarget
@@ -23,4 +24,5 @@ PLUGIN = Plugin(
     open=QboTarget.for_tenant,
     scheduled_jobs=scheduled_jobs,
     webhook=QboWebhook(),
+    connection=QboConnection(),
 )

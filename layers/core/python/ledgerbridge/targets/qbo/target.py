@@ -2,7 +2,7 @@
 
 Natural keys: Invoice -> DocNumber, Customer -> DisplayName, Item -> Name. Writes resolve by-name references
 ({"name": "Services"}) to QBO Ids first; updates are sparse with the current SyncToken, and a stale token
-(5010) is answered by reading the record again and retrying once (research 1.6)."""
+(5010) is answered by reading the record again and retrying once (Intuit: SyncToken)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from ledgerbridge.observability import logger as log  # Powertools: JSON, correl
 from ledgerbridge.records import Customer, Invoice, Location
 from ledgerbridge.source import Platform
 from ledgerbridge.targets.base import BatchTarget, CatchUp, Changes, Pulled, Puller, TargetRecord, Write
-from ledgerbridge.targets.qbo import catchup, mapping, payments
+from ledgerbridge.targets.qbo import catchup, documents, payments
 from ledgerbridge.targets.qbo.budget import Budget, RealmBudget
 from ledgerbridge.targets.qbo.client import (
     BATCH_ID_MAX,
@@ -32,9 +32,9 @@ from ledgerbridge.targets.qbo.client import (
     entity_name,
 )
 from ledgerbridge.targets.qbo.connection import RevokedHook
+from ledgerbridge.targets.qbo.faults import StaleObjectError, quote, select_where
 from ledgerbridge.targets.qbo.settings import qbo_environment, qbo_settings
 from ledgerbridge.targets.qbo.tokens import QboTokens
-from ledgerbridge.targets.qbo.wire import StaleObjectError, quote, select_where
 from ledgerbridge.tenants import MappingSettings, Tenant
 
 NATURAL_KEYS = {"Invoice": "DocNumber", "Customer": "DisplayName", "Item": "Name"}
@@ -194,14 +194,10 @@ class QboTarget:
     def changes(self, since: str | None, now: datetime) -> Changes:
         return catchup.changes(self.tenant_id, self.client, since, now)
 
-    # -- helpers for the engine -------------------------------------------------------------------------------
+    # -- helpers: customers and list references -------------------------------------------------------------
 
     def invoice_document(self, invoice: Invoice, customer_ref: Mapping[str, str]) -> dict[str, Any]:
-        return mapping.invoice_document(invoice, self.settings, customer_ref)
-
-    def dry_run(self, entity: str, document: dict[str, Any], current: TargetRecord | None) -> list[mapping.FieldChange]:
-        """The field changes a write would make (everything is new when there is no current record)."""
-        return mapping.diff(current.document if current else {}, document)
+        return documents.invoice_document(invoice, self.settings, customer_ref)
 
     def find_customer(self, display_name: str) -> TargetRecord | None:
         return self.find("Customer", display_name)
@@ -211,13 +207,13 @@ class QboTarget:
     ) -> TargetRecord:
         """The QBO customer to invoice: found by exact DisplayName, else created. With customer_naming
         "customer_location" and a location, the location's sub-customer (ParentRef + Job) under it."""
-        doc = mapping.customer_document(customer)
+        doc = documents.customer_document(customer)
         parent = self.find_customer(doc["DisplayName"]) or self.create(
             "Customer", doc, derived_request_id(request_id, "c")
         )
         if self.settings.customer_naming != "customer_location" or location is None:
             return parent
-        child_doc = mapping.location_document(location, customer.name, parent.target_id)
+        child_doc = documents.location_document(location, customer.name, parent.target_id)
         child = self.find_customer(child_doc["DisplayName"])
         if child is not None:
             parent_ref = (child.document.get("ParentRef") or {}).get("value")
@@ -240,7 +236,7 @@ class QboTarget:
         if cache_key in self._refs:
             return self._refs[cache_key]
         field = "FullyQualifiedName" if ":" in name and entity != "TaxCode" else "Name"  # Parent:Child
-        if entity == "TaxCode" and name in (mapping.TAXABLE, mapping.NON_TAXABLE):
+        if entity == "TaxCode" and name in (documents.TAXABLE, documents.NON_TAXABLE):
             ref = {"value": name, "name": name}  # pseudo codes of US companies, valid on every line
         else:
             rows = self.client.query(select_where(entity, {field: name}))

@@ -1,4 +1,4 @@
-"""QBO OAuth 2.0 tokens: the Intuit token endpoint (research 1.2) and where a tenant's tokens live.
+"""QBO OAuth 2.0 tokens: the Intuit token endpoint (Intuit: OAuth 2.0) and where a tenant's tokens live.
 
 Tokens sit in Secrets Manager (ledgerbridge/{tenant}/qbo); the state table item (state.keys.token_version) holds the
 version number and the id of the secret version that is current. Two guards keep a rotated refresh token
@@ -262,7 +262,7 @@ class InvalidGrant(AuthorizationRevoked):
 
 
 class OAuthClient:
-    """Intuit's token endpoint, found through the OpenID discovery document (research 1.2)."""
+    """Intuit's token endpoint, found through the OpenID discovery document (Intuit: OAuth 2.0)."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Intuit's webhooks (research 1.13): verify, read both payload shapes, turn Payment changes into pull jobs.
+"""Intuit's webhooks (Intuit: webhooks): verify, read both payload shapes, turn Payment changes into pull jobs.
 
 One app-level endpoint serves every connected company: each notification names its realm, and the realm
 index (targets.qbo.connection) names the tenant. Intuit wants a 2xx within 3 s and re-sends the whole POST
