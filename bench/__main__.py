@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench.qbo",
     "bench.coldstart",
     "bench.intacct",
+    "bench.qbd",
 ]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

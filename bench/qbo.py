@@ -12,7 +12,6 @@ one invoice per call through the same budget (the engine's path, at most 500 a m
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -23,20 +22,6 @@ LIMITS = {"per_minute": 500, "per_second": 10, "concurrent": 10, "batch_per_minu
 CEILING = LIMITS["batch_per_minute"] * 30 + (LIMITS["per_minute"] - LIMITS["batch_per_minute"])
 TABLE = "bench-qbo-state"
 NAIVE_REALM = "9341455000000002"
-
-
-def _table() -> None:
-    import boto3
-
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 def _engine(server: Any, clock: Any, platform: Any, tenant_id: str) -> Any:
@@ -121,31 +106,11 @@ def _naive(invoices: int) -> dict[str, float]:
 
 
 def run(invoices: int = 3000, naive_invoices: int = 1200) -> list[dict[str, Any]]:
-    from moto import mock_aws
+    from bench.state import moto_state_table
 
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(key, "bench")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    saved = os.environ.get("STATE_TABLE")
-    os.environ["STATE_TABLE"] = TABLE
-    from ledgerbridge import aws
-    from ledgerbridge.config import get_config
-
-    try:
-        with mock_aws():
-            get_config.cache_clear()
-            aws.reset()
-            _table()
-            bulk = _bulk(invoices)
-            naive = _naive(naive_invoices)
-    finally:
-        get_config.cache_clear()
-        aws.reset()
-        if saved is None:
-            os.environ.pop("STATE_TABLE", None)
-        else:
-            os.environ["STATE_TABLE"] = saved
+    with moto_state_table(TABLE):
+        bulk = _bulk(invoices)
+        naive = _naive(naive_invoices)
     return [
         {"name": "qbo bulk push: invoices per minute, one realm (after the first minute)",
          "value": round(bulk["steady_per_minute"]), "unit": "invoices/min"},

@@ -21,12 +21,14 @@ from ledgerbridge.cli import LOCAL_STATE
 
 def cmd_local_serve(args: argparse.Namespace) -> int:
     from sandbox.demo import seed
+    from sandbox.qbd.demo import seed_desktop
     from sandbox.stack.runner import LocalStack
 
     stack = LocalStack(background=True).start()
     try:
         seeded = seed(stack)
-        info = {**stack.info(), "demo_tenant": seeded}
+        desktop, _servicetrade = seed_desktop(stack)  # its sandbox serves until this process ends
+        info = {**stack.info(), "demo_tenant": seeded, "quickbooks_desktop": desktop}
         env_keys = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
         env = {k: os.environ[k] for k in env_keys}
         env.update(stack.stack.all_env() if stack.stack else {})

@@ -18,6 +18,8 @@ import requests
 from servicetrade import ServicetradeClient
 
 from sandbox import fixtures
+from sandbox.intacct.demo import show as show_intacct
+from sandbox.qbd import demo as desktop
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from sandbox.stack.runner import LocalStack
 
@@ -110,9 +112,7 @@ def run_demo() -> int:
         _export(story, stack, tenant_id, seeded["files_credential"])
         _integration(story, stack, tenant_id)
         _payments(story, stack)
-
-        from sandbox.intacct.demo import show as show_intacct
-
+        desktop.run(story, stack)
         show_intacct(story, stack)
     finally:
         stack.stop()

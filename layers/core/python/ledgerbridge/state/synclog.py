@@ -11,7 +11,7 @@ from ledgerbridge.jobs import SyncJob
 from ledgerbridge.state import keys
 from ledgerbridge.state.table import query, state, ttl_in
 
-Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded"]
+Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded", "queued"]
 RETENTION_S = 90 * 24 * 3600
 
 

@@ -22,7 +22,7 @@ from ledgerbridge.targets.qbo.settings import QboSettings
 # failed "not available in this release" by its consumer, and its settings are still accepted).
 MODULES: dict[str, str | None] = {
     "qbo": "ledgerbridge.targets.qbo.plugin",
-    "qbd": None,
+    "qbd": "ledgerbridge.targets.qbd.plugin",
     "intacct": "ledgerbridge.targets.intacct.plugin",
 }
 
