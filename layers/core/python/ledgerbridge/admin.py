@@ -83,7 +83,7 @@ def update_tenant(tenant_id: str, changes: dict[str, Any], values: TenantSecrets
 
 
 def issue_credential(tenant_id: str, purpose: str) -> str:
-    if purpose not in ("files", "webhook", "qbwc"):
-        raise InvalidInput("purpose must be files, webhook or qbwc", "purpose")
+    if purpose not in ("files", "webhook", "qbwc", "console"):
+        raise InvalidInput("purpose must be files, webhook, qbwc or console", "purpose")
     tenant_store.load(tenant_id)
     return tenant_store.issue_credential(tenant_id, purpose)

@@ -226,7 +226,9 @@ class Engine:
             hint = f" What to fix: {exc.hint}" if exc.hint else ""
             comment = f"{self.target_label} rejected this invoice: {message}.{hint}"
             self.platform.set_invoice_status(job.source_id, "failed", comment)
-        synclog.for_job(job, "failed", message + (f" (code {exc.code})" if exc.code else ""))
+        code = f" (code {exc.code})" if exc.code else ""
+        # The same "What to fix:" suffix as the consumer's, so the console shows every hint the same way.
+        synclog.for_job(job, "failed", message + code + (f". What to fix: {exc.hint}" if exc.hint else ""))
         return Result("failed", [], message)
 
 
