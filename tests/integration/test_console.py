@@ -41,7 +41,7 @@ def failed_entry(tenant_id: str, source_id: str = "1001") -> str:
             source_id,
             "failed",
             "Invalid reference: tax code (code 6000). What to fix: map tax group 'Wake County'",
-        )  # fmt: skip
+        )
     )
     page, _ = synclog.page(tenant_id, synclog.Filters(outcome="failed"), size=1)
     return page[0][0]
@@ -69,7 +69,8 @@ def test_one_time_link_works_once(aws: Any) -> None:
 
 def test_activity_shows_the_hint_and_retry_redrives_once(aws: Any) -> None:
     make_tenant("acme-fire")  # no platform credentials: the invoice cannot be reopened, so use a customer
-    synclog.write(synclog.LogEntry("acme-fire", "qbo", "customer", "77", "failed", "Duplicate Name Exists Error. What to fix: rename it"))  # fmt: skip
+    message = "Duplicate Name Exists Error. What to fix: rename it"
+    synclog.write(synclog.LogEntry("acme-fire", "qbo", "customer", "77", "failed", message))
     jar, csrf = sign_in("acme-fire")
     status, headers, page = call_api("GET", "/console/activity", query={"outcome": "failed"}, headers=jar)
     assert status == 200 and "What to fix: " in page and "rename it" in page
@@ -89,7 +90,8 @@ def test_posts_need_the_csrf_token_and_our_origin(aws: Any) -> None:
     jar, csrf = sign_in("acme-fire")
     assert call_api("POST", "/console/activity/retry", body=urlencode({"entry": key}), headers=jar)[0] == 403
     evil = {**jar, "Origin": "https://evil.example"}
-    assert call_api("POST", "/console/activity/retry", body=urlencode({"csrf": csrf, "entry": key}), headers=evil)[0] == 403
+    form = urlencode({"csrf": csrf, "entry": key})
+    assert call_api("POST", "/console/activity/retry", body=form, headers=evil)[0] == 403
     assert drain(aws.queue_url("QboSyncQueue")) == []
 
 
@@ -100,16 +102,23 @@ def test_a_session_never_reaches_another_tenant(aws: Any) -> None:
     jar, csrf = sign_in("acme-fire")
     _, _, page = call_api("GET", "/console/activity", headers=jar)
     assert "999" not in page
-    status, _, _ = call_api("POST", "/console/activity/retry", body=urlencode({"csrf": csrf, "entry": theirs}), headers=jar)
+    form = urlencode({"csrf": csrf, "entry": theirs})
+    status, _, _ = call_api("POST", "/console/activity/retry", body=form, headers=jar)
     assert status == 400
     assert drain(aws.queue_url("QboSyncQueue")) == []
 
 
 def _dead(aws: Any, tenant_id: str, source_id: str) -> None:
     job = SyncJob.model_validate(
-        {"tenant_id": tenant_id, "target": "qbo", "entity": "customer", "source_id": source_id,
-         "event_id": f"evt-{source_id}", "occurred_at": "2025-11-17T08:00:00Z"}
-    )  # fmt: skip
+        {
+            "tenant_id": tenant_id,
+            "target": "qbo",
+            "entity": "customer",
+            "source_id": source_id,
+            "event_id": f"evt-{source_id}",
+            "occurred_at": "2025-11-17T08:00:00Z",
+        }
+    )
     send_fifo(aws.queue_url("QboSyncDLQ"), [FifoMessage(job.model_dump_json(), job.group_id, job.event_id)])
 
 
@@ -131,8 +140,13 @@ def test_dead_letters_are_listed_and_replayed_with_their_event_ids(aws: Any) -> 
 def test_every_page_renders_for_a_signed_in_tenant(aws: Any) -> None:
     make_tenant("acme-fire")
     jar, _ = sign_in("acme-fire")
-    for path in ("/console/overview", "/console/activity", "/console/exports", "/console/reconciliation",
-                 "/console/dry-run"):  # fmt: skip
+    for path in (
+        "/console/overview",
+        "/console/activity",
+        "/console/exports",
+        "/console/reconciliation",
+        "/console/dry-run",
+    ):
         status, _, page = call_api("GET", path, headers=jar)
         assert status == 200, (path, page)
         assert page.startswith("<!doctype html>") and 'aria-current="page"' in page
