@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test lint typecheck unit bench build openapi clean
+.PHONY: demo test lint typecheck unit bench build openapi clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ledgerbridge demo
 
-test: lint typecheck unit
+test: lint typecheck browser unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,6 +25,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/core/python sandbox
 	for f in functions/*/; do $(BIN)/mypy $$f/app.py || exit 1; done
+
+# The console's browser tests drive Debian's chromium through chromium-driver (apt, as root or with sudo).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
 unit: $(STAMP)
 	$(BIN)/pytest

@@ -80,6 +80,8 @@ def test_activity_shows_the_hint_and_retry_redrives_once(aws: Any) -> None:
     form = urlencode({"csrf": csrf, "entry": html.unescape(key.group(1))})
     assert call_api("POST", "/console/activity/retry", body=form, headers=jar)[0] == 303
     assert call_api("POST", "/console/activity/retry", body=form, headers=jar)[0] == 303  # a double click
+    _, _, after = call_api("GET", "/console/activity", query={"notice": "retried"}, headers=jar)
+    assert "The record was sent again" in after and "retry requested from the console" in after
     jobs = [SyncJob.model_validate_json(m["Body"]) for m in drain(aws.queue_url("QboSyncQueue"))]
     assert [(j.entity, j.source_id, j.trigger) for j in jobs] == [("customer", "77", "manual")]
 

@@ -31,8 +31,8 @@ from ledgerbridge.state.mappings import Mapping as SyncMapping
 from ledgerbridge.tenants import Tenant
 
 CENT = Decimal("0.01")
-# Platform states in which an invoice has been handed to accounting (servicetrade-api.md, invoice states).
-HANDED_OVER = frozenset({"pending_accounting", "processed", "failed", "sent", "paid", "void"})
+# Platform states of an invoice handed to accounting that has not gone through yet (the platform's own states).
+SENT_OR_WAITING = frozenset({"pending_accounting", "failed"})
 
 
 @dataclass(frozen=True)
@@ -85,18 +85,23 @@ def compare(invoice: Invoice, ledger: LedgerDocument | None, mapping: SyncMappin
 def reconcile(
     invoices: Iterable[Invoice], ledger: Iterable[LedgerDocument], mappings: Mapping[str, SyncMapping]
 ) -> list[Row]:
-    """Rows in invoice-number order, then the ledger's unmatched invoices."""
+    """Rows in invoice-number order, then the ledger's unmatched invoices.
+
+    A platform invoice belongs to this target's report when LedgerBridge wrote it there (a mapping), when
+    it waits for or failed its sync (pending_accounting, failed), or when the ledger holds its number.
+    Others of the period were never sent through this integration (closed before it existed, or delivered
+    by a file export) and are left out rather than reported missing."""
     documents = list(ledger)
     by_id = {d.target_id: d for d in documents}
     by_number = {d.number: d for d in documents if d.number}
     used: set[str] = set()
     rows: list[Row] = []
     for invoice in sorted(invoices, key=lambda i: (i.number, i.source_id)):
-        if invoice.status not in HANDED_OVER:
-            continue
         mapping = mappings.get(invoice.source_id)
         doc = by_id.get(mapping.target_id) if mapping else None
         doc = doc or by_number.get(invoice.number)
+        if mapping is None and doc is None and invoice.status not in SENT_OR_WAITING:
+            continue
         if doc is not None:
             used.add(doc.target_id)
         rows.append(
