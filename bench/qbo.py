@@ -44,13 +44,12 @@ def _engine(server: Any, clock: Any, platform: Any, tenant_id: str) -> Any:
     from ledgerbridge.targets.qbo.budget import Limits, RealmBudget
     from ledgerbridge.targets.qbo.client import QboClient
     from ledgerbridge.targets.qbo.documents import QboDocuments
+    from ledgerbridge.targets.qbo.settings import QboSettings
     from ledgerbridge.targets.qbo.target import QboTarget
     from ledgerbridge.targets.qbo.tokens import AppCredentials, InMemoryTokenStore, OAuthClient, QboTokens, Tokens
-    from ledgerbridge.tenants import IntegrationSettings, Tenant
+    from ledgerbridge.tenants import Tenant
 
-    tenant = Tenant(
-        tenant_id=tenant_id, name="Bench", integrations=[IntegrationSettings(target="qbo", realm_id=server.realm_id)]
-    )
+    tenant = Tenant(tenant_id=tenant_id, name="Bench", integrations=[QboSettings(realm_id=server.realm_id)])
     grant = server.issue_tokens()
     store = InMemoryTokenStore(
         Tokens(grant["access_token"], grant["refresh_token"], clock.now() + 3600, server.realm_id, version=1)

@@ -6,7 +6,8 @@ from typing import Any
 
 from ledgerbridge import admin, connect, secrets
 from ledgerbridge.config import get_config
-from ledgerbridge.tenants import ConnectorSettings, IntegrationSettings, MappingSettings, Schedule, Tenant
+from ledgerbridge.targets.qbo.settings import QboSettings
+from ledgerbridge.tenants import ConnectorSettings, MappingSettings, Schedule, Tenant
 from sandbox.qbo import QboSandboxServer, flows
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
@@ -35,7 +36,7 @@ def create_tenant(st_url: str, tenant_id: str = DEMO_TENANT, **overrides: Any) -
         "name": "Summit Fire & Mechanical",
         "timezone": "America/New_York",  # the demo company's office (sandbox DEMO_TIMEZONE)
         "source_base_url": st_url,
-        "integrations": [IntegrationSettings(target="qbo", entities=["invoice", "customer", "payment"])],
+        "integrations": [QboSettings(entities=["invoice", "customer", "payment"])],
         "connectors": [
             # Weekly, Monday 02:00 local, for last week (the demo fortnight ends on a Friday).
             ConnectorSettings(

@@ -285,25 +285,15 @@ def activity_page(outcome: Text = "", target: Text = "", entity: Text = "", afte
     return html(pages.activity(ctx, filters, entries, after, next_after, dead))
 
 
-def _reopen(tenant: Tenant) -> activity.Reopen:
-    platform: list[Any] = []
-
-    def reopen(invoice_id: str) -> None:
-        if not platform:
-            platform.append(wiring.platform_for(tenant))
-        if platform[0].invoice(invoice_id).status == "failed":
-            platform[0].set_invoice_status(invoice_id, "pending_accounting", "Sent again from the LedgerBridge console")
-
-    return reopen
-
-
 @app.post("/console/activity/retry", tags=TAGS, responses=ACTION)
 def retry() -> Response[str]:
     session = _session()
     form = _form(session)
     tenant = _tenant(session)
     try:
-        activity.retry(session.tenant_id, form.get("entry", "")[:100], _reopen(tenant), queues.publish_jobs)
+        activity.retry(
+            session.tenant_id, form.get("entry", "")[:100], activity.reopen_failed(tenant), queues.publish_jobs
+        )
     except (NotFound, InvalidInput) as exc:
         raise Problem(400, "Cannot retry", str(exc)) from None
     except PermanentError as exc:
@@ -324,7 +314,7 @@ def retry_failed() -> Response[str]:
         raise Problem(400, "Cannot retry", "since: give a date and time, e.g. 2025-11-17T08:00") from None
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
     try:
-        activity.retry_failed_since(session.tenant_id, since, _reopen(tenant), queues.publish_jobs)
+        activity.retry_failed_since(session.tenant_id, since, activity.reopen_failed(tenant), queues.publish_jobs)
     except PermanentError as exc:
         raise Problem(409, "Cannot retry", f"The field-service platform refused: {exc}") from None
     except TransientError as exc:

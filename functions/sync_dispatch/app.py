@@ -24,7 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = parse(event=event, model=ScheduledRun)
     jobs = catchup.scheduled_jobs(all_tenants(), run.scheduled_time)
     publish_jobs(jobs)
-    catchups = sum(1 for j in jobs if j.source_id == catchup.CATCHUP_ID)
+    catchups = sum(1 for j in jobs if j.kind == "catchup")
     pushes = len(jobs) - catchups
     metrics.add_metric(name="QboCatchupJobsEnqueued", unit=MetricUnit.Count, value=catchups)
     metrics.add_metric(name="QboBulkJobsEnqueued", unit=MetricUnit.Count, value=pushes)

@@ -1,9 +1,9 @@
 """Consumer of the QuickBooks Online sync queue. Four kinds of job, all with an exactly-once effect:
 
-push  invoice/customer <id>   the sync engine: one platform record -> QBO (webhooks, manual runs)
-push  invoice "bulk"          the scheduled push: every pending invoice, batched at the realm's full speed
+record invoice/customer <id>  the sync engine: one platform record -> QBO (webhooks, manual runs)
+batch invoice                 the scheduled push: every pending invoice, batched at the realm's full speed
 pull  payment <QBO id>        a QBO payment -> payments on the platform invoices it pays (webhooks, CDC)
-pull  payment "cdc"           the hourly catch-up: CDC since the cursor -> pull jobs for missed payments
+catchup payment               the hourly catch-up: CDC since the cursor -> pull jobs for missed payments
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import events, synclog
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.targets.qbo import QboTarget
+from ledgerbridge.targets.qbo.target import QboTarget
 from ledgerbridge.tenants import Tenant
 from ledgerbridge.wiring import platform_for, qbo_engine
 
@@ -31,13 +31,13 @@ STOP_BEFORE_TIMEOUT_S = 15.0  # a bulk run stops sending this long before the fu
 
 def run(job: SyncJob, context: Any = None) -> None:
     tenant = tenant_store.load(job.tenant_id)
-    if job.direction == "push" and job.source_id != catchup.BULK_ID:
+    if job.kind == "record":
         qbo_engine(tenant).run(job)
         return
     try:
-        if job.direction == "push":
+        if job.kind == "batch":
             _bulk(tenant, job, context)
-        elif job.source_id == catchup.CATCHUP_ID:
+        elif job.kind == "catchup":
             _catchup(tenant)
         else:
             payments.run(tenant.tenant_id, job, QboTarget.for_tenant(tenant).client, platform_for(tenant))

@@ -155,3 +155,26 @@ def test_every_page_renders_for_a_signed_in_tenant(aws: Any) -> None:
         assert "lbk_" not in page
     status, headers, css = call_api("GET", "/console/console.css")
     assert status == 200 and headers["Content-Type"].startswith("text/css") and ":focus-visible" in css
+
+
+def test_admin_api_lists_and_replays_dead_letters_and_retries_failures(aws: Any) -> None:
+    make_tenant("acme-fire")
+    _dead(aws, "acme-fire", "8")
+    status, _, body = call_api("GET", "/admin/tenants/acme-fire/dead-letters")
+    assert status == 200 and [d["job"]["event_id"] for d in body["dead_letters"]] == ["evt-8"]
+    status, _, body = call_api("POST", "/admin/tenants/acme-fire/dead-letters/replay", body={"message_ids": []})
+    assert status == 200 and body == {"replayed": 1}
+    assert [SyncJob.model_validate_json(m["Body"]).event_id for m in drain(aws.queue_url("QboSyncQueue"))] == ["evt-8"]
+    synclog.write(synclog.LogEntry("acme-fire", "qbo", "customer", "3", "failed", "refused"))
+    status, _, body = call_api("POST", "/admin/tenants/acme-fire/retry-failed", body={"since": "2020-01-01T00:00:00Z"})
+    assert status == 200 and [j["source_id"] for j in body["retried"]] == ["3"]
+
+
+def test_cli_prints_a_one_time_link(aws: Any, capsys: Any) -> None:
+    from ledgerbridge.cli import main
+
+    make_tenant("acme-fire")
+    assert main(["console", "link", "--tenant", "acme-fire", "--api", "https://api.example.com/dev"]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("https://api.example.com/dev/console/signin?token=acme-fire.")
+    assert sessions.redeem_link(url.split("token=")[1]) is not None

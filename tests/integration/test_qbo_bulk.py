@@ -16,9 +16,9 @@ from ledgerbridge.sync import Engine
 from ledgerbridge.targets.qbo.budget import Limits, RealmBudget
 from ledgerbridge.targets.qbo.client import QboClient
 from ledgerbridge.targets.qbo.documents import QboDocuments
+from ledgerbridge.targets.qbo.settings import QboSettings
 from ledgerbridge.targets.qbo.target import QboTarget
 from ledgerbridge.targets.qbo.tokens import AppCredentials, InMemoryTokenStore, OAuthClient, QboTokens, Tokens
-from ledgerbridge.tenants import IntegrationSettings
 from sandbox.qbo import ManualClock, QboSandboxServer, start
 from sandbox.qbo.flows import Bookkeeper, SyntheticPlatform
 from tests.helpers import make_tenant
@@ -40,7 +40,7 @@ def server(clock: ManualClock) -> Iterator[QboSandboxServer]:
 
 
 def engine(server: QboSandboxServer, clock: ManualClock, platform: SyntheticPlatform, budgeted: bool = True) -> Engine:
-    tenant = make_tenant(TENANT, integrations=[IntegrationSettings(target="qbo", realm_id=server.realm_id)])
+    tenant = make_tenant(TENANT, integrations=[QboSettings(realm_id=server.realm_id)])
     grant = server.issue_tokens()
     store = InMemoryTokenStore(
         Tokens(grant["access_token"], grant["refresh_token"], clock.now() + 3600, server.realm_id, version=1)

@@ -24,7 +24,8 @@ from ledgerbridge.state import mappings, synclog
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.qbo import tokens as qbo_tokens
 from ledgerbridge.targets.qbo.budget import RealmBudget
-from ledgerbridge.tenants import IntegrationSettings, secret_name
+from ledgerbridge.targets.qbo.settings import QboSettings
+from ledgerbridge.tenants import secret_name
 from sandbox import qbo as qbo_sandbox
 from sandbox import servicetrade
 from sandbox.qbo import OffsetClock, QboSandboxServer
@@ -99,7 +100,7 @@ def world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             TENANT,
             source_base_url=st.url,
             source_secret_name=source_secret,
-            integrations=[IntegrationSettings(target="qbo", entities=["invoice", "customer", "payment"])],
+            integrations=[QboSettings(entities=["invoice", "customer", "payment"])],
         )
         yield World(aws, qbo, st, tenant_store.issue_credential(TENANT, "files"))
     finally:
@@ -404,11 +405,11 @@ def test_a_bulk_run_out_of_time_continues_in_a_new_message(world: World, monkeyp
 
     monkeypatch.setattr(bulk_module, "push_pending", partial_run)
     job = SyncJob(
-        tenant_id=TENANT, target="qbo", entity="invoice", source_id="bulk", event_id="bulk:acme-fire:20260105T1005",
+        tenant_id=TENANT, target="qbo", kind="batch", entity="invoice", event_id="bulk:acme-fire:20260105T1005",
         action="bulk", trigger="schedule", occurred_at=datetime.now(UTC),
     )  # fmt: skip
     app.run(job, None)
     [message] = [json.loads(m["Body"]) for m in drain(world.stack.queue_url("QboSyncQueue"))]
-    assert message["event_id"] == "bulk:acme-fire:20260105T1005:p2" and message["source_id"] == "bulk"
+    assert message["event_id"] == "bulk:acme-fire:20260105T1005:p2" and message["kind"] == "batch"
     app.run(SyncJob.model_validate(message), None)
     assert drain(world.stack.queue_url("QboSyncQueue")) == []  # done: no third part

@@ -11,7 +11,8 @@ import pytest
 from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.qbo_webhook import Change, accept, event_id, parse, verify_signature
-from ledgerbridge.tenants import IntegrationSettings, Tenant
+from ledgerbridge.targets.qbo.settings import QboSettings
+from ledgerbridge.tenants import Tenant
 from sandbox.qbo import sign
 from sandbox.qbo.store import Change as SandboxChange
 from sandbox.qbo.webhooks import cloudevents_body, legacy_body
@@ -21,7 +22,7 @@ AT = datetime(2026, 1, 5, 17, 0, 3, tzinfo=UTC)
 
 
 def tenant(entities: list[str] | None = None) -> Tenant:
-    integration = IntegrationSettings(target="qbo", realm_id=REALM, entities=entities or ["invoice", "payment"])
+    integration = QboSettings(realm_id=REALM, entities=entities or ["invoice", "payment"])
     return Tenant(tenant_id="acme-fire", name="Acme", integrations=[integration])
 
 

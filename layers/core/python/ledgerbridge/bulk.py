@@ -33,9 +33,10 @@ import requests
 
 from ledgerbridge.errors import AuthorizationRevoked, InvalidInput, PermanentError, TransientError
 from ledgerbridge.records import Invoice
+from ledgerbridge.source import Platform
 from ledgerbridge.state import intents, mappings, synclog
 from ledgerbridge.state.intents import Intent
-from ledgerbridge.sync import SYNCABLE_STATUS, Engine, Platform, content_hash
+from ledgerbridge.sync import SYNCABLE_STATUS, Engine, content_hash
 from ledgerbridge.targets.base import TargetRecord
 from ledgerbridge.targets.qbo.client import BATCH_ID_MAX, BatchItem, QboClient
 from ledgerbridge.targets.qbo.documents import QboDocuments

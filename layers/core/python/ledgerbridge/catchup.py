@@ -1,9 +1,9 @@
 """The hourly catch-up for QuickBooks Online: payments whose webhooks were lost still arrive (research 1.9:
 Intuit recommends a CDC call back to the last processed change), and scheduled pushes go out.
 
-The hourly SyncDispatchFunction only plans: per connected tenant it enqueues one catch-up job (a pull job
-whose source id is CATCHUP_ID) and, for tenants whose qbo integration has the "schedule" trigger, one bulk
-push job (source id BULK_ID). The QBO consumer runs them: it holds the tenant's secrets and the realm's
+The hourly SyncDispatchFunction only plans: per connected tenant it enqueues one catch-up job (job kind
+`catchup`) and, for tenants whose qbo integration has the "schedule" trigger, one bulk push job (kind
+`batch`). The QBO consumer runs them: it holds the tenant's secrets and the realm's
 budget (the dispatcher has neither), tenants run in parallel, and one slow company delays nobody else.
 
 The catch-up job reads CDC for Payment since the tenant's cursor (`qbo_cdc`), clamped into CDC's 30-day
@@ -27,12 +27,11 @@ from ledgerbridge.qbo_webhook import Change, payment_job
 from ledgerbridge.state import cursors
 from ledgerbridge.targets.qbo import connection
 from ledgerbridge.targets.qbo.client import QboClient, parse_time
+from ledgerbridge.targets.qbo.settings import qbo_settings
 from ledgerbridge.tenants import Tenant
 from ledgerbridge.webhook import claim_key
 
 CURSOR = "qbo_cdc"
-CATCHUP_ID = "cdc"  # QBO Ids are digits, platform ids too: neither can be mistaken for these
-BULK_ID = "bulk"
 CDC_WINDOW = timedelta(days=30)  # research 1.9
 WINDOW_MARGIN = timedelta(minutes=10)  # stay clear of the window's edge (clock skew, the call's own time)
 OVERLAP = timedelta(minutes=2)
@@ -115,7 +114,7 @@ def scheduled_jobs(tenants: Iterable[Tenant], scheduled_time: datetime) -> list[
     hour = scheduled_time.astimezone(UTC).strftime("%Y%m%dT%H%M")
     jobs: list[SyncJob] = []
     for tenant in tenants:
-        integration = tenant.integration("qbo")
+        integration = qbo_settings(tenant)
         if integration is None or not integration.realm_id:
             continue
         current = connection.load(tenant.tenant_id)
@@ -126,9 +125,8 @@ def scheduled_jobs(tenants: Iterable[Tenant], scheduled_time: datetime) -> list[
             jobs.append(
                 SyncJob(
                     **common,
+                    kind="catchup",
                     entity="payment",
-                    direction="pull",
-                    source_id=CATCHUP_ID,
                     event_id=f"cdc:{tenant.tenant_id}:{hour}",
                     action="catchup",
                     trigger="catchup",
@@ -138,9 +136,8 @@ def scheduled_jobs(tenants: Iterable[Tenant], scheduled_time: datetime) -> list[
             jobs.append(
                 SyncJob(
                     **common,
+                    kind="batch",
                     entity="invoice",
-                    direction="push",
-                    source_id=BULK_ID,
                     event_id=f"bulk:{tenant.tenant_id}:{hour}",
                     action="bulk",
                     trigger="schedule",

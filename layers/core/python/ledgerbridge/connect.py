@@ -25,8 +25,9 @@ from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.table import is_conditional_failure, live, state, ttl_in
 from ledgerbridge.targets.qbo import connection
 from ledgerbridge.targets.qbo.connection import Connection
+from ledgerbridge.targets.qbo.settings import QboSettings
 from ledgerbridge.targets.qbo.tokens import InvalidGrant, OAuthClient, QboTokens, SecretsManagerTokenStore
-from ledgerbridge.tenants import IntegrationSettings, secret_name
+from ledgerbridge.tenants import secret_name
 
 STATE_TTL_S = 600  # the consent screen has ten minutes
 CALLBACK_PATH = "/oauth/qbo/callback"
@@ -141,9 +142,7 @@ def _set_realm(tenant_id: str, realm_id: str) -> None:
     name = secret_name(tenant_id, "qbo")
     if index is None:
         integrations.append(
-            IntegrationSettings(
-                target="qbo", entities=["invoice", "customer", "payment"], secret_name=name, realm_id=realm_id
-            )
+            QboSettings(entities=["invoice", "customer", "payment"], secret_name=name, realm_id=realm_id)
         )
     else:
         integrations[index] = integrations[index].model_copy(update={"realm_id": realm_id, "secret_name": name})
@@ -174,7 +173,7 @@ def disconnect(tenant_id: str, oauth: OAuthClient | None = None) -> tuple[Connec
 
 def _clear_realm(tenant_id: str) -> None:
     tenant = tenant_store.load(tenant_id)
-    if any(i.target == "qbo" and i.realm_id for i in tenant.integrations):
+    if any(isinstance(i, QboSettings) and i.realm_id for i in tenant.integrations):
         integrations = [i.model_copy(update={"realm_id": ""}) if i.target == "qbo" else i for i in tenant.integrations]
         admin.update_tenant(tenant_id, {"integrations": [i.model_dump() for i in integrations]})
 

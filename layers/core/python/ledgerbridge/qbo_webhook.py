@@ -29,6 +29,7 @@ from typing import Any, Literal
 from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.targets.qbo.client import parse_time
+from ledgerbridge.targets.qbo.settings import qbo_settings
 from ledgerbridge.tenants import Tenant
 from ledgerbridge.webhook import IntakeResult, claim_key, enqueue_once
 
@@ -114,7 +115,7 @@ def payment_job(
         tenant_id=tenant_id,
         target="qbo",
         entity="payment",
-        direction="pull",
+        kind="pull",
         source_id=change.entity_id,
         event_id=event
         or event_id(change.realm_id, change.entity, change.entity_id, change.updated_at, change.operation),
@@ -125,7 +126,7 @@ def payment_job(
 
 
 def wants_payments(tenant: Tenant) -> bool:
-    integration = tenant.integration("qbo")
+    integration = qbo_settings(tenant)
     return integration is not None and bool(integration.realm_id) and "payment" in integration.entities
 
 

@@ -15,39 +15,16 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from ledgerbridge.errors import InvalidInput, PermanentError
 from ledgerbridge.jobs import SyncJob
-from ledgerbridge.records import Customer, Invoice, Location
+from ledgerbridge.source import Platform
 from ledgerbridge.state import intents, mappings, synclog
-from ledgerbridge.targets.base import Target, TargetRecord
-from ledgerbridge.tenants import MappingSettings, Tenant
+from ledgerbridge.targets.base import Documents, Target, TargetRecord
+from ledgerbridge.tenants import Tenant
 
 SYNCABLE_STATUS = "pending_accounting"  # the platform's "Send to accounting" state (servicetrade-api.md 6)
-
-
-class Platform(Protocol):
-    """What the engine needs from the field-service platform (ledgerbridge.source.servicetrade)."""
-
-    def invoice(self, invoice_id: str) -> Invoice: ...
-    def customer(self, company_id: str) -> Customer: ...
-    def location(self, location_id: str) -> Location: ...
-    def set_invoice_status(self, invoice_id: str, status: str, comment: str | None = None) -> None: ...
-    def set_external_id(self, entity_type: str, entity_id: str, system: str, value: str) -> None: ...
-
-
-class Documents(Protocol):
-    """A target's mapping from canonical records to its documents (pure)."""
-
-    def customer(self, customer: Customer, settings: MappingSettings) -> dict[str, Any]: ...
-    def sub_customer(
-        self, customer: Customer, location: Location, parent_id: str, settings: MappingSettings
-    ) -> dict[str, Any]: ...
-    def invoice(self, invoice: Invoice, customer_id: str, settings: MappingSettings) -> dict[str, Any]: ...
-    def diff(self, current: dict[str, Any], new: dict[str, Any]) -> list[Any]:
-        """Field-level changes a write of `new` would make to `current` (for dry runs and no-op checks)."""
-        ...
 
 
 Action = Literal["create", "update", "skip"]

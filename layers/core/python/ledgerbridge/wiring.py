@@ -10,8 +10,8 @@ from ledgerbridge.config import get_config
 from ledgerbridge.errors import PermanentError
 from ledgerbridge.source.servicetrade import ServiceTradeSource
 from ledgerbridge.sync import Engine
-from ledgerbridge.targets.qbo import QboTarget
 from ledgerbridge.targets.qbo.documents import QboDocuments
+from ledgerbridge.targets.qbo.target import QboTarget
 from ledgerbridge.tenants import Tenant
 
 

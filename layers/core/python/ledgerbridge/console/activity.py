@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+from ledgerbridge import wiring
 from ledgerbridge.errors import InvalidInput, NotFound
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.state import synclog
+from ledgerbridge.tenants import Tenant
 
 HINT_MARK = "What to fix:"
 MAX_BULK = 500
@@ -21,6 +24,20 @@ MAX_BULK = 500
 # Sends a platform invoice back to "send to accounting" when it is failed (the engine syncs only those).
 Reopen = Callable[[str], None]
 Publish = Callable[[Sequence[SyncJob]], None]
+
+
+def reopen_failed(tenant: Tenant) -> Reopen:
+    """The Reopen of a tenant's platform account: a `failed` invoice goes back to `pending_accounting`
+    (the platform's "send to accounting"), with a comment saying why; any other status is left alone."""
+    platform: list[Any] = []
+
+    def reopen(invoice_id: str) -> None:
+        if not platform:
+            platform.append(wiring.platform_for(tenant))
+        if platform[0].invoice(invoice_id).status == "failed":
+            platform[0].set_invoice_status(invoice_id, "pending_accounting", "Sent again from LedgerBridge")
+
+    return reopen
 
 
 def split_hint(message: str) -> tuple[str, str]:
@@ -37,7 +54,7 @@ def job_for(entry: synclog.LogEntry, sort_key: str) -> SyncJob:
             "target": entry.target,
             "entity": entry.entity,
             "source_id": entry.source_id,
-            "direction": "pull" if entry.entity == "payment" else "push",  # payments flow back (jobs.py)
+            "kind": "pull" if entry.entity == "payment" else "record",  # payments flow back (jobs.py)
             "event_id": f"retry-{digest}",
             "trigger": "manual",
             "occurred_at": datetime.now(UTC),

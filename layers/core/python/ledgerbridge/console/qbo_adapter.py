@@ -9,8 +9,8 @@ from typing import Any
 from ledgerbridge import connect
 from ledgerbridge.console.targets import ConnectionView, LedgerDocument
 from ledgerbridge.sync import plan_report
-from ledgerbridge.targets.qbo import QboTarget
 from ledgerbridge.targets.qbo import connection as qbo_connection
+from ledgerbridge.targets.qbo.target import QboTarget
 from ledgerbridge.tenants import Tenant
 from ledgerbridge.wiring import qbo_engine
 

@@ -1,7 +1,4 @@
-"""QuickBooks Online: client (wire), tokens (OAuth), mapping (records -> documents), target (the Target)."""
+"""QuickBooks Online: the plug-in (plugin.py), its client (wire, faults), tokens (OAuth), budget (the realm's
+request limits), documents (records -> QBO documents) and target (the record-level push).
 
-from ledgerbridge.targets.qbo.client import QboClient
-from ledgerbridge.targets.qbo.target import QboTarget
-from ledgerbridge.targets.qbo.tokens import QboTokens, SecretsManagerTokenStore, Tokens, TokenStore
-
-__all__ = ["QboClient", "QboTarget", "QboTokens", "SecretsManagerTokenStore", "TokenStore", "Tokens"]
+Kept empty of imports: the registry imports settings.py from here while tenants.py is loading."""

@@ -20,6 +20,7 @@ from ledgerbridge.targets.qbo import mapping
 from ledgerbridge.targets.qbo.budget import Budget, RealmBudget
 from ledgerbridge.targets.qbo.client import REQUEST_ID_MAX, QboClient, entity_name
 from ledgerbridge.targets.qbo.connection import RevokedHook
+from ledgerbridge.targets.qbo.settings import qbo_settings
 from ledgerbridge.targets.qbo.tokens import QboTokens
 from ledgerbridge.targets.qbo.wire import StaleObjectError, select_where
 from ledgerbridge.tenants import MappingSettings, Tenant
@@ -53,7 +54,7 @@ class QboTarget:
     def for_tenant(cls, tenant: Tenant, budget: Budget | None = None) -> QboTarget:
         """The tenant's company, with its tokens, the realm's shared request budget (RealmBudget unless one is
         given) and a hook that flips the connection status to reconnect_required when QuickBooks refuses it."""
-        integration = tenant.integration("qbo")
+        integration = qbo_settings(tenant)
         if integration is None or not integration.realm_id:
             raise PermanentError(
                 "QuickBooks Online is not connected for this tenant",

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
-from ledgerbridge.errors import AuthorizationRevoked, LedgerBridgeError, PermanentError, TransientError
+from ledgerbridge.errors import AuthorizationRevoked, Conflict, LedgerBridgeError, PermanentError, TransientError
 
 THROTTLE_WAIT_S = 60.0  # limits page: on 429 wait 60 s (research 1.11); used when no Retry-After is sent
 
@@ -182,7 +182,7 @@ class QboPermanentError(PermanentError):
         self.element = element
 
 
-class StaleObjectError(QboPermanentError):
+class StaleObjectError(QboPermanentError, Conflict):
     """5010: the SyncToken sent is not the current one; re-read and retry."""
 
 
