@@ -24,6 +24,8 @@ CSRF token and the Origin header. Errors are HTML pages, never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -161,6 +163,24 @@ def _form(session: sessions.Session | None) -> dict[str, str]:
     return form
 
 
+@contextmanager
+def _outside(what: str) -> Iterator[None]:
+    """A refusal of the platform or the ledger becomes a page: 409 when it is final, 503 when it is not."""
+    try:
+        yield
+    except PermanentError as exc:
+        raise Problem(409, f"Cannot {what}", f"Refused: {exc}") from None
+    except TransientError as exc:
+        raise Problem(503, f"Cannot {what} now", f"A system is unavailable; try again shortly: {exc}") from None
+
+
+def _posted() -> tuple[sessions.Session, dict[str, str], Tenant]:
+    """The session, its checked form and its tenant: the start of every action."""
+    session = _session()
+    form = _form(session)
+    return session, form, _tenant(session)
+
+
 def _ctx(session: sessions.Session, tenant: Tenant, notice: str = "") -> pages.Ctx:
     names = [(t.name, t.label) for t in targets.for_tenant(tenant)]
     return pages.Ctx(_base(), session.csrf, tenant.name, names, notice)
@@ -287,46 +307,32 @@ def activity_page(outcome: Text = "", target: Text = "", entity: Text = "", afte
 
 @app.post("/console/activity/retry", tags=TAGS, responses=ACTION)
 def retry() -> Response[str]:
-    session = _session()
-    form = _form(session)
-    tenant = _tenant(session)
+    session, form, tenant = _posted()
     try:
-        activity.retry(
-            session.tenant_id, form.get("entry", "")[:100], activity.reopen_failed(tenant), queues.publish_jobs
-        )
+        with _outside("retry"):
+            entry = form.get("entry", "")[:100]
+            activity.retry(session.tenant_id, entry, activity.reopen_failed(tenant), queues.publish_jobs)
     except (NotFound, InvalidInput) as exc:
         raise Problem(400, "Cannot retry", str(exc)) from None
-    except PermanentError as exc:
-        raise Problem(409, "Cannot retry", f"The field-service platform refused: {exc}") from None
-    except TransientError as exc:
-        raise Problem(503, "Cannot retry now", f"The field-service platform is unavailable; try again: {exc}") from None
     return redirect(f"{_base()}/activity?notice=retried")
 
 
 @app.post("/console/activity/retry-failed", tags=TAGS, responses=ACTION)
 def retry_failed() -> Response[str]:
-    session = _session()
-    form = _form(session)
-    tenant = _tenant(session)
+    session, form, tenant = _posted()
     try:
         since = datetime.fromisoformat(form.get("since", "")[:40])
     except ValueError:
         raise Problem(400, "Cannot retry", "since: give a date and time, e.g. 2025-11-17T08:00") from None
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
-    try:
+    with _outside("retry"):
         activity.retry_failed_since(session.tenant_id, since, activity.reopen_failed(tenant), queues.publish_jobs)
-    except PermanentError as exc:
-        raise Problem(409, "Cannot retry", f"The field-service platform refused: {exc}") from None
-    except TransientError as exc:
-        raise Problem(503, "Cannot retry now", f"The field-service platform is unavailable; try again: {exc}") from None
     return redirect(f"{_base()}/activity?notice=retried-all")
 
 
 @app.post("/console/dead-letters/replay", tags=TAGS, responses=ACTION)
 def replay_dead() -> Response[str]:
-    session = _session()
-    form = _form(session)
-    tenant = _tenant(session)
+    session, form, tenant = _posted()
     chosen = [form["message_id"][:100]] if form.get("message_id") else []
     replay.replay(session.tenant_id, [t.name for t in targets.for_tenant(tenant)], chosen)
     return redirect(f"{_base()}/activity?notice=replayed")
@@ -354,9 +360,7 @@ def download(export_id: str, part: Annotated[Literal["file", "errors"], Query()]
 
 @app.post("/console/exports/<export_id>/confirm", tags=TAGS, responses=ACTION)
 def confirm(export_id: str) -> Response[str]:
-    session = _session()
-    _form(session)
-    tenant = _tenant(session)
+    session, _, tenant = _posted()
     platform: list[Any] = []
 
     def mark_processed(invoice_id: str) -> None:
@@ -365,29 +369,21 @@ def confirm(export_id: str) -> Response[str]:
         platform[0].set_invoice_status(invoice_id, "processed")
 
     try:
-        files.confirm_import(session.tenant_id, export_id, mark_processed)
+        with _outside("confirm"):
+            files.confirm_import(session.tenant_id, export_id, mark_processed)
     except NotFound as exc:
         raise Problem(404, "No such export", str(exc)) from None
     except InvalidInput as exc:
         raise Problem(409, "Cannot confirm", str(exc)) from None
-    except PermanentError as exc:
-        raise Problem(409, "Cannot confirm", f"The field-service platform refused the update: {exc}") from None
-    except TransientError as exc:
-        raise Problem(
-            503, "Cannot confirm now", f"The field-service platform is unavailable; try again: {exc}"
-        ) from None
     return redirect(f"{_base()}/exports?notice=confirmed")
 
 
 def _report(tenant: Tenant, target: str, period: str) -> list[reconcile.Row]:
     try:
-        _, rows = reconcile.run(tenant, targets.find(tenant, target), wiring.platform_for(tenant), period)
+        with _outside("reconcile"):
+            _, rows = reconcile.run(tenant, targets.find(tenant, target), wiring.platform_for(tenant), period)
     except (LookupError, InvalidInput) as exc:
         raise Problem(400, "Cannot reconcile", str(exc)) from None
-    except PermanentError as exc:
-        raise Problem(409, "Cannot reconcile", str(exc)) from None
-    except TransientError as exc:
-        raise Problem(503, "Cannot reconcile now", f"a system is unavailable; try again: {exc}") from None
     return rows
 
 
@@ -434,13 +430,12 @@ def dry_run(target: Text = "", invoice_ids: Annotated[str, Query(max_length=2000
     if not ids:
         return html(pages.dry_run(ctx, target, invoice_ids, None))
     try:
-        plan = targets.find(tenant, target).dry_run(tenant, ids)
+        with _outside("run a dry run"):
+            plan = targets.find(tenant, target).dry_run(tenant, ids)
     except (LookupError, NotFound, InvalidInput) as exc:
         return html(pages.dry_run(ctx, target, invoice_ids, None, str(exc)), 400)
-    except PermanentError as exc:
-        return html(pages.dry_run(ctx, target, invoice_ids, None, str(exc)), 409)
-    except TransientError as exc:
-        return html(pages.dry_run(ctx, target, invoice_ids, None, f"a system is unavailable; try again: {exc}"), 503)
+    except Problem as exc:
+        return html(pages.dry_run(ctx, target, invoice_ids, None, exc.text), exc.status)
     return html(pages.dry_run(ctx, target, invoice_ids, plan))
 
 

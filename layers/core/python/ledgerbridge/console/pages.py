@@ -309,20 +309,23 @@ def _money(value: Any) -> str:
     return "" if value is None or value == "" else f"{value:,.2f}"
 
 
-def reconciliation(ctx: Ctx, target: str, period: str, rows: Sequence[Row] | None, error: str = "") -> str:
-    form = tag(
+def _target_form(ctx: Ctx, target: str, slug: str, field: tuple[str, str, str], button: str) -> Markup:
+    """A GET form: the accounting system, one text field (name, label, value) and a submit button."""
+    name, label, value = field
+    return tag(
         "form",
         _target_select(ctx, target),
-        tag(
-            "div",
-            tag("label", "Period (2025-11, 2025-W47 or a day)", for_="period"),
-            tag("input", id="period", name="period", value=period, required=True),
-        ),
-        tag("div", tag("button", "Reconcile", type="submit")),
+        tag("div", tag("label", label, for_=name), tag("input", id=name, name=name, value=value, required=True)),
+        tag("div", tag("button", button, type="submit")),
         method="get",
-        action=f"{ctx.base}/reconciliation",
+        action=f"{ctx.base}/{slug}",
         class_="filters",
     )
+
+
+def reconciliation(ctx: Ctx, target: str, period: str, rows: Sequence[Row] | None, error: str = "") -> str:
+    period_field = ("period", "Period (2025-11, 2025-W47 or a day)", period)
+    form = _target_form(ctx, target, "reconciliation", period_field, "Reconcile")
     parts: list[object] = [form]
     if error:
         parts.append(tag("p", error, class_="error", role="alert"))
@@ -376,19 +379,8 @@ def reconciliation(ctx: Ctx, target: str, period: str, rows: Sequence[Row] | Non
 
 # ---------------------------------------------------------------------------------------------- dry run
 def dry_run(ctx: Ctx, target: str, ids: str, plan: list[dict[str, Any]] | None, error: str = "") -> str:
-    form = tag(
-        "form",
-        _target_select(ctx, target),
-        tag(
-            "div",
-            tag("label", "Platform invoice ids (comma separated)", for_="invoice_ids"),
-            tag("input", id="invoice_ids", name="invoice_ids", value=ids, required=True),
-        ),
-        tag("div", tag("button", "Show what would change", type="submit")),
-        method="get",
-        action=f"{ctx.base}/dry-run",
-        class_="filters",
-    )
+    ids_field = ("invoice_ids", "Platform invoice ids (comma separated)", ids)
+    form = _target_form(ctx, target, "dry-run", ids_field, "Show what would change")
     parts: list[object] = [form]
     if error:
         parts.append(tag("p", error, class_="error", role="alert"))
