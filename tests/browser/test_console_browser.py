@@ -217,8 +217,17 @@ def test_the_console_in_a_browser(stack: LocalStack, browser: Any, screenshots: 
     assert "voided in the ledger" in wait_for(lambda: report.read_text())
 
     # --- dry run of an invoice, then sign out
-    open_page(browser, f"{base}/dry-run?invoice_ids={victims[0]}")
-    assert "Nothing was written" in browser.page_source
+    from servicetrade import ServicetradeClient
+
+    from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    edited = next(i for i in pending_ids if i not in victims)  # synced, then edited and sent again
+    office = ServicetradeClient(base_url=st.url, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
+    office.put(f"/invoice/{edited}", {"notes": "After-hours call-out included", "status": "pending_accounting"})
+    before = len(qbo.objects("Invoice", qbo.realm_id))
+    open_page(browser, f"{base}/dry-run?invoice_ids={edited}")
+    assert "After-hours call-out included" in browser.page_source and "Nothing was written" in browser.page_source
+    assert len(qbo.objects("Invoice", qbo.realm_id)) == before
     check_page(browser, screenshots, "6-dry-run")
     browser.find_element(By.XPATH, "//button[text()='Sign out']").click()
     wait_for(lambda: browser.current_url.rstrip("/").endswith("/console"), browser=browser)

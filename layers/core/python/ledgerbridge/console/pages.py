@@ -388,7 +388,7 @@ def dry_run(ctx: Ctx, target: str, ids: str, plan: list[dict[str, Any]] | None, 
         for step in record["steps"]:
             title = f"{step['entity']} {step['source_id']}: {step['action']}"
             if step["target_id"]:
-                title += f" ({step['target_id']})"
+                title += f" (ledger id {step['target_id']})"
             changes = table(
                 f"Field changes of {step['entity']} {step['source_id']}",
                 ["Field", "Now", "After the sync"],
