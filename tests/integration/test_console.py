@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from ledgerbridge.console import sessions
 from ledgerbridge.jobs import SyncJob
@@ -178,3 +178,28 @@ def test_cli_prints_a_one_time_link(aws: Any, capsys: Any) -> None:
     url = capsys.readouterr().out.strip()
     assert url.startswith("https://api.example.com/dev/console/signin?token=acme-fire.")
     assert sessions.redeem_link(url.split("token=")[1]) is not None
+
+
+def test_activity_pages_with_cursors_and_filters(aws: Any) -> None:
+    make_tenant("acme-fire")
+    for n in range(30):
+        outcome = "failed" if n % 3 == 0 else "created"
+        synclog.write(
+            synclog.LogEntry(
+                "acme-fire", "qbo", "invoice", f"inv-{n:02d}", outcome, f"m{n}", at=f"2025-11-17T08:{n:02d}:00+00:00"
+            )
+        )
+    jar, _ = sign_in("acme-fire")
+    _, _, first = call_api("GET", "/console/activity", headers=jar)
+    assert "inv-29" in first and "inv-05" in first and "inv-04" not in first  # 25 newest
+    after = re.search(r'href="/console/activity\?after=([^"]+)"', first)
+    assert after is not None
+    _, _, second = call_api(
+        "GET",
+        "/console/activity",
+        query={"after": unquote(html.unescape(after.group(1)))},
+        headers=jar,
+    )
+    assert "inv-04" in second and "inv-00" in second and "inv-05" not in second
+    _, _, failed = call_api("GET", "/console/activity", query={"outcome": "failed"}, headers=jar)
+    assert failed.count('name="entry"') == 10 and "inv-01" not in failed
