@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import admin, connect, secrets
-from ledgerbridge.config import get_config
-from ledgerbridge.targets.qbo.settings import QboSettings
+from ledgerbridge import admin, secrets
+from ledgerbridge.targets.qbo import connect
+from ledgerbridge.targets.qbo.settings import QboSettings, qbo_environment
 from ledgerbridge.tenants import ConnectorSettings, MappingSettings, Schedule, Tenant
 from sandbox.qbo import QboSandboxServer, flows
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -26,7 +26,7 @@ def qbo_app_secret(qbo: QboSandboxServer, redirect_uri: str = "") -> dict[str, s
 
 
 def store_qbo_app_secret(qbo: QboSandboxServer) -> None:
-    secrets.write_json(get_config().qbo_app_secret_name, qbo_app_secret(qbo))
+    secrets.write_json(qbo_environment().qbo_app_secret_name, qbo_app_secret(qbo))
 
 
 def create_tenant(st_url: str, tenant_id: str = DEMO_TENANT, **overrides: Any) -> admin.CreatedTenant:

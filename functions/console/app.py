@@ -38,8 +38,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import aws, files, queues, wiring
-from ledgerbridge.config import get_config
+from ledgerbridge import aws, config, files, queues, wiring
+from ledgerbridge.config import FilesEnvironment, get_config
 from ledgerbridge.console import activity, pages, reconcile, replay, sessions, targets
 from ledgerbridge.console.overview import build as build_overview
 from ledgerbridge.errors import InvalidInput, NotFound, PermanentError, TransientError
@@ -48,6 +48,7 @@ from ledgerbridge.state import exports, synclog
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.tenants import Tenant
 
+ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the init, by name
 app = APIGatewayRestResolver(enable_validation=True)
 FORM_MAX_BYTES = 8 * 1024
 PAGE_SIZE = 25
@@ -439,8 +440,8 @@ def dry_run(target: Text = "", invoice_ids: Annotated[str, Query(max_length=2000
     return html(pages.dry_run(ctx, target, invoice_ids, plan))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

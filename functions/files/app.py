@@ -17,13 +17,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import aws, files, wiring
+from ledgerbridge import aws, config, files, wiring
 from ledgerbridge.api import HttpError, bearer, json_body, make_resolver, require_tenant
-from ledgerbridge.config import get_config
+from ledgerbridge.config import FilesEnvironment, get_config
 from ledgerbridge.errors import NotFound, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import exports, layouts
 from ledgerbridge.state import tenants as tenant_store
+
+ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 LAYOUT_MAX_BYTES = 256 * 1024
@@ -103,8 +105,8 @@ def openapi() -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body=document.read_text(encoding="utf-8"))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -115,7 +115,8 @@ def test_a_crash_after_the_create_is_resolved_without_a_second_invoice(
     monkeypatch.setattr(mappings, "put", crash_once)
     from ledgerbridge.jobs import SyncJob
     from ledgerbridge.state import tenants as tenant_store
-    from ledgerbridge.wiring import qbo_engine
+    from ledgerbridge.targets import registry
+    from ledgerbridge.wiring import engine_for
 
     job = SyncJob.model_validate(
         {
@@ -127,7 +128,7 @@ def test_a_crash_after_the_create_is_resolved_without_a_second_invoice(
             "occurred_at": "2026-11-25T12:00:00Z",
         }
     )
-    engine = qbo_engine(tenant_store.load(job.tenant_id))
+    engine = engine_for(tenant_store.load(job.tenant_id), registry.plugin("qbo"))
     with pytest.raises(RuntimeError):
         engine.run(job)
     assert len(qbo_invoices(world)) == 1  # created, but not recorded

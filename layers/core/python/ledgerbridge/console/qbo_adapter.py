@@ -6,13 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge import connect
 from ledgerbridge.console.targets import ConnectionView, LedgerDocument
-from ledgerbridge.sync import plan_report
+from ledgerbridge.sync.engine import plan_report
+from ledgerbridge.targets.qbo import connect
 from ledgerbridge.targets.qbo import connection as qbo_connection
+from ledgerbridge.targets.qbo.plugin import PLUGIN
 from ledgerbridge.targets.qbo.target import QboTarget
 from ledgerbridge.tenants import Tenant
-from ledgerbridge.wiring import qbo_engine
+from ledgerbridge.wiring import engine_for
 
 
 def _money(value: Any) -> Decimal:
@@ -63,4 +64,4 @@ class QboConsole:
         return [ledger_document(row) for row in rows]
 
     def dry_run(self, tenant: Tenant, invoice_ids: list[str]) -> list[dict[str, Any]]:
-        return plan_report(qbo_engine(tenant), "invoice", invoice_ids)
+        return plan_report(engine_for(tenant, PLUGIN), "invoice", invoice_ids)

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 
+from ledgerbridge.state import keys
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.table import get, is_conditional_failure, state
 from ledgerbridge.tenants import TENANT_ID_PATTERN
@@ -67,8 +68,7 @@ def _start(tenant_id: str) -> Session:
     session = Session(tenant_id, secrets.token_urlsafe(32), int(time.time()) + SESSION_TTL_S)
     state().put_item(
         Item={
-            "pk": f"TENANT#{tenant_id}",
-            "sk": f"CONSOLE#SESSION#{_digest(session.secret)}",
+            **keys.console_session(tenant_id, _digest(session.secret)),
             "expires": session.expires,
             "ttl": session.expires,
         }
@@ -89,9 +89,7 @@ def issue_link(tenant_id: str) -> str:
     tenant_store.load(tenant_id)
     secret = secrets.token_urlsafe(32)
     expires = int(time.time()) + LINK_TTL_S
-    state().put_item(
-        Item={"pk": f"TENANT#{tenant_id}", "sk": f"CONSOLE#LINK#{_digest(secret)}", "expires": expires, "ttl": expires}
-    )
+    state().put_item(Item={**keys.console_link(tenant_id, _digest(secret)), "expires": expires, "ttl": expires})
     return f"{tenant_id}.{secret}"
 
 
@@ -103,7 +101,7 @@ def redeem_link(token: str) -> Session | None:
     tenant_id, secret = parsed
     try:
         resp = state().delete_item(
-            Key={"pk": f"TENANT#{tenant_id}", "sk": f"CONSOLE#LINK#{_digest(secret)}"},
+            Key=keys.console_link(tenant_id, _digest(secret)),
             ConditionExpression="attribute_exists(pk) AND expires > :now",
             ExpressionAttributeValues={":now": int(time.time())},
             ReturnValues="ALL_OLD",
@@ -126,14 +124,15 @@ def current(cookie_header: str) -> Session | None:
     if parsed is None:
         return None
     tenant_id, secret = parsed
-    item = get(f"TENANT#{tenant_id}", f"CONSOLE#SESSION#{_digest(secret)}")
+    key = keys.console_session(tenant_id, _digest(secret))
+    item = get(key["pk"], key["sk"])
     if item is None or int(item["expires"]) < time.time():
         return None
     return Session(tenant_id, secret, int(item["expires"]))
 
 
 def sign_out(session: Session) -> None:
-    state().delete_item(Key={"pk": f"TENANT#{session.tenant_id}", "sk": f"CONSOLE#SESSION#{_digest(session.secret)}"})
+    state().delete_item(Key=keys.console_session(session.tenant_id, _digest(session.secret)))
 
 
 def set_cookie(session: Session | None, path: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from boto3.dynamodb.conditions import Attr, Key
 
 from ledgerbridge.jobs import SyncJob
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, live, query, state, ttl_in
 
 Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded"]
@@ -33,8 +34,7 @@ def write(entry: LogEntry) -> LogEntry:
     stored = LogEntry(**{**asdict(entry), "at": at})
     state().put_item(
         Item={
-            "pk": f"TENANT#{entry.tenant_id}#LOG",
-            "sk": f"{at}#{uuid.uuid4().hex[:8]}",
+            **keys.log_entry(entry.tenant_id, at, uuid.uuid4().hex[:8]),
             **asdict(stored),
             "ttl": ttl_in(RETENTION_S),
         }
@@ -58,7 +58,7 @@ def for_job(job: SyncJob, outcome: Outcome, message: str, target_id: str = "") -
 
 
 def recent(tenant_id: str, limit: int = 50) -> list[LogEntry]:
-    return [_entry(item) for item in query(f"TENANT#{tenant_id}#LOG", newest_first=True, limit=limit)]
+    return [_entry(item) for item in query(keys.log_pk(tenant_id), newest_first=True, limit=limit)]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def page(tenant_id: str, filters: Filters, after: str = "", size: int = 25) -> t
     A query on the tenant's log partition (never a scan); outcome/target/entity are filter expressions, so
     the loop reads on until the page is full. `after` is a sort key of this partition only: the partition
     key always comes from the caller's tenant, so a cursor cannot reach another tenant's log."""
-    cond: Any = Key("pk").eq(f"TENANT#{tenant_id}#LOG")
+    pk = keys.log_pk(tenant_id)
+    cond: Any = Key("pk").eq(pk)
     if filters.since:
         cond = cond & Key("sk").gte(filters.since)
     kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "ScanIndexForward": False}
@@ -91,7 +92,7 @@ def page(tenant_id: str, filters: Filters, after: str = "", size: int = 25) -> t
     if matches is not None:
         kwargs["FilterExpression"] = matches
     if after:
-        kwargs["ExclusiveStartKey"] = {"pk": f"TENANT#{tenant_id}#LOG", "sk": after}
+        kwargs["ExclusiveStartKey"] = {"pk": pk, "sk": after}
     found: list[tuple[str, LogEntry]] = []
     while True:
         resp = state().query(Limit=max(size * 4, 50), **kwargs)
@@ -106,5 +107,5 @@ def page(tenant_id: str, filters: Filters, after: str = "", size: int = 25) -> t
 
 
 def find(tenant_id: str, sort_key: str) -> LogEntry | None:
-    item = get(f"TENANT#{tenant_id}#LOG", sort_key)
+    item = get(keys.log_pk(tenant_id), sort_key)
     return None if item is None else _entry(item)

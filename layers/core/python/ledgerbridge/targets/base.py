@@ -130,7 +130,8 @@ class BatchWriter(Protocol):
     """Many writes per round trip (QBO batch: up to 30 operations). The engine still owns every write's
     bookkeeping; the target only sends them and answers per write."""
 
-    batch_max: int
+    batch_max: int  # writes per request
+    batch_workers: int  # round trips a batch run keeps in flight
 
     def batch_ready(self) -> bool:
         """True when a batch can go now without waiting (a rate budget has a batch slot); else the engine

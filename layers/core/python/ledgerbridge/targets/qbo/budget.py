@@ -11,7 +11,7 @@ to stay under its limit with a little headroom for the jitter between our clock 
     batch / min    2          (40 - 2 - 1)/60 s     39 of 40             sustained 37 batches/min
     concurrent     leases with an expiry (a crashed worker's slot comes back after LEASE_S)
 
-The item (pk `REALM#{realm}`, sk `BUDGET`) holds the tokens of the three buckets, the time they were last
+The item (state.keys.rate_budget) holds the tokens of the three buckets, the time they were last
 refilled, a pause (set after a 429 anyway, e.g. another app on the same company), the live leases and a
 revision. Every change is a put conditioned on the revision read, so concurrent consumers never both spend
 the same token: the loser re-reads and tries again. Waiting happens here only up to `max_wait_s`; a longer
@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 from ledgerbridge import aws
 from ledgerbridge.config import get_config
 from ledgerbridge.errors import TransientError
+from ledgerbridge.state import keys
 
 Kind = Literal["request", "batch"]
 LEASE_S = 130.0  # QBO gives up on a request after 120 s (research 1.1)
@@ -132,7 +133,7 @@ class RealmBudget:
         self.max_wait_s = max_wait_s
         self._table = table_name or get_config().state_table
         self._ddb = aws.client("dynamodb")
-        self._key = {"pk": {"S": f"REALM#{realm_id}"}, "sk": {"S": "BUDGET"}}
+        self._key = {name: {"S": value} for name, value in keys.rate_budget("qbo", realm_id).items()}
         self.waited_s = 0.0  # total time spent waiting for tokens (for the bench)
         self.conflicts = 0  # lost revision races (contention between consumers)
 

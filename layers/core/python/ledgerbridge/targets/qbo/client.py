@@ -4,7 +4,6 @@ QBO's Faults turned into ledgerbridge.errors (research 1.1, 1.3, 1.7, 1.8, 1.10-
 from __future__ import annotations
 
 import copy
-import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -17,11 +16,10 @@ from typing import Any, Protocol
 import requests
 
 from ledgerbridge.errors import AuthorizationRevoked, TransientError
+from ledgerbridge.observability import logger as log  # Powertools: JSON, correlation keys
 from ledgerbridge.targets.qbo import budget as budget_module
 from ledgerbridge.targets.qbo.budget import Budget
 from ledgerbridge.targets.qbo.wire import dumps, error_for, fault_from_json, loads, parse_fault
-
-log = logging.getLogger(__name__)
 
 MINOR_VERSION = 75  # the floor since August 2025 (research 1.3)
 MAX_PAGE = 1000  # MAXRESULTS ceiling (research 1.8)

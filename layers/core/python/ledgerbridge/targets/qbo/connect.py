@@ -2,8 +2,8 @@
 disconnect, and the connection status.
 
 The `state` parameter binds the consent round trip to the tenant: `{tenant}.{nonce}.{mac}`, where mac is an
-HMAC-SHA256 over tenant and nonce keyed from the app's client secret. The nonce is stored (TENANT#{t} |
-OAUTHSTATE#{nonce}, 10-minute TTL, with the redirect URI used) and deleted under a condition when the
+HMAC-SHA256 over tenant and nonce keyed from the app's client secret. The nonce is stored (state.keys.oauth_state,
+10-minute TTL, with the redirect URI used) and deleted under a condition when the
 callback consumes it, so a forged state fails the MAC and a replayed one finds nothing: both are refused.
 """
 
@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from ledgerbridge import admin
 from ledgerbridge.errors import InvalidInput, LedgerBridgeError, PermanentError, TransientError
+from ledgerbridge.state import keys
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.table import is_conditional_failure, live, state, ttl_in
 from ledgerbridge.targets.qbo import connection
@@ -74,8 +75,7 @@ def begin(tenant_id: str, request_redirect_uri: str, oauth: OAuthClient | None =
     value = f"{tenant_id}.{nonce}.{_mac(_key(oauth), tenant_id, nonce)}"
     state().put_item(
         Item={
-            "pk": f"TENANT#{tenant_id}",
-            "sk": f"OAUTHSTATE#{nonce}",
+            **keys.oauth_state(tenant_id, nonce),
             "redirect_uri": redirect_uri,
             "created": datetime.now(UTC).isoformat(),
             "ttl": ttl_in(STATE_TTL_S),
@@ -92,7 +92,7 @@ def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str]:
         raise InvalidInput("the state parameter is not one LedgerBridge issued", "state")
     try:
         old = state().delete_item(
-            Key={"pk": f"TENANT#{tenant_id}", "sk": f"OAUTHSTATE#{nonce}"},
+            Key=keys.oauth_state(tenant_id, nonce),
             ConditionExpression="attribute_exists(pk)",
             ReturnValues="ALL_OLD",
         )
