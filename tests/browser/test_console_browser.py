@@ -5,6 +5,7 @@ contrast and keyboard reach."""
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -52,13 +53,28 @@ return problems;
 """
 
 
+def fresh_functions() -> None:
+    """Forget the handlers imported so far (and their module-scope clients): the local stack's moto
+    server has its own endpoint, which clients made for an in-process moto (or for a stopped server)
+    would not reach."""
+    from sandbox.stack.functions import handler
+    from tests.conftest import reset_caches
+
+    handler.cache_clear()
+    for name in [m for m in sys.modules if m.startswith("lb_function_")]:
+        del sys.modules[name]
+    reset_caches()
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
+    fresh_functions()
     running = LocalStack(background=False).start()
     try:
         yield running
     finally:
         running.stop()
+        fresh_functions()
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, browser: Any = None) -> Any:
