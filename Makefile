@@ -25,7 +25,7 @@ export SAM_CLI_TELEMETRY ?= 0
 XDIST := -n auto --dist worksteal
 
 .PHONY: demo test test-slow lint typecheck pytest unit integration e2e infrastructure bench build lock \
-	layer-requirements openapi clean python
+	layer-requirements openapi clean python browser
 
 python:
 	@test -n "$(PYTHON)" || { echo "python$(PY_MINOR) not found (PATH, ~/.pyenv/versions/$(PY_MINOR)*). Install it," \
@@ -57,7 +57,7 @@ layer-requirements: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/ledgerbridge demo
 
-test: lint typecheck pytest
+test: lint typecheck browser pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -78,6 +78,12 @@ unit integration e2e infrastructure: $(STAMP)
 # CI only (.ci/run): the long proofs.
 test-slow: $(STAMP) $(SAM)
 	SAM_CLI=$(SAM) $(BIN)/pytest $(XDIST) -m slow --durations=15
+# The console's browser tests drive Debian's chromium through chromium-driver (apt, as root or with sudo).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
+
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

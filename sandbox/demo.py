@@ -6,6 +6,7 @@ Online sandboxes, and every function invoked with the event shapes Lambda would 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -114,10 +115,28 @@ def run_demo() -> int:
         _payments(story, stack)
         desktop.run(story, stack)
         show_intacct(story, stack)
+        _console(story, stack, tenant_id)
     finally:
         stack.stop()
     print("\nDemo finished.")
     return 0
+
+
+def _console(story: Story, stack: LocalStack, tenant_id: str) -> None:
+    """The tenant's console, with a one-time sign-in link; on a terminal the stack stays up until Ctrl-C."""
+    from ledgerbridge.console.cli import console_url
+
+    assert stack.front is not None
+    story.step("Console: what the office sees (Overview, Activity, Exports, Reconciliation, Dry run)")
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    lifetime = "until you press Ctrl-C" if interactive else "while the stack runs (it stops now: run on a terminal)"
+    story.say("console", f"{stack.front.url}/console")
+    story.say("one-time sign-in link", console_url(stack.front.url, tenant_id))
+    story.say("link valid", f"15 minutes, once; the local stack serves it {lifetime}")
+    if interactive:
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
 
 
 def _export(story: Story, stack: LocalStack, tenant_id: str, credential: str) -> None:

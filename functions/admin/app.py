@@ -8,12 +8,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ledgerbridge import admin, config
 from ledgerbridge.api import make_resolver
 from ledgerbridge.config import ApiEnvironment
+from ledgerbridge.console import activity, replay
 from ledgerbridge.observability import logger, metrics, tracer
+from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import synclog
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.sync.engine import plan_report
@@ -97,6 +99,41 @@ def dry_run(tenant_id: str, request: DryRunRequest) -> dict[str, Any]:
         )
     ]
     return {"plan": plan_report(engine, "invoice", ids[:MAX_DRY_RUN])}
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_ids: list[str] = Field(default_factory=list, max_length=100, description="none: all of the tenant's")
+
+
+class RetryFailedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    since: AwareDatetime = Field(description="every record whose latest outcome since then is a failure is retried")
+
+
+def _targets(tenant: Tenant) -> list[str]:
+    return [i.target for i in tenant.integrations if i.enabled]
+
+
+@app.get("/admin/tenants/<tenant_id>/dead-letters")
+def dead_letters(tenant_id: str) -> dict[str, Any]:
+    """The tenant's sync jobs that exhausted their retries (moved to a dead-letter queue)."""
+    tenant = tenant_store.load(tenant_id)
+    return {"dead_letters": [replay.public(d) for d in replay.dead_letters(tenant_id, _targets(tenant))]}
+
+
+@app.post("/admin/tenants/<tenant_id>/dead-letters/replay")
+def replay_dead_letters(tenant_id: str, request: ReplayRequest) -> dict[str, Any]:
+    """Send dead letters back to their queue with their original event ids (a replay never duplicates)."""
+    tenant = tenant_store.load(tenant_id)
+    return {"replayed": replay.replay(tenant_id, _targets(tenant), request.message_ids)}
+
+
+@app.post("/admin/tenants/<tenant_id>/retry-failed")
+def retry_failed(tenant_id: str, request: RetryFailedRequest) -> dict[str, Any]:
+    tenant = tenant_store.load(tenant_id)
+    jobs = activity.retry_failed_since(tenant_id, request.since, activity.reopen_failed(tenant), publish_jobs)
+    return {"retried": [job.model_dump(mode="json") for job in jobs]}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -116,7 +116,22 @@ def check_export(stack: Any) -> None:
     assert manifest.status == "failed" and manifest.message
 
 
+def check_console(stack: Any) -> None:
+    from ledgerbridge.console import sessions
+
+    synclog.write(synclog.LogEntry(TENANT, "qbo", "invoice", "1001", "failed", "refused. What to fix: map it"))
+    session = sessions.redeem_link(sessions.issue_link(TENANT))
+    assert session is not None
+    event = _event("console")
+    event["headers"] = {**event["headers"], "Cookie": f"lb_console={session.cookie_value}"}
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    response = invoke("ConsoleFunction", event)
+    assert response["statusCode"] == 200, response
+    assert "map it" in response["body"] and 'name="entry"' in response["body"]
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
+    "ConsoleFunction": check_console,
     "ConnectFunction": check_connect,
     "SyncQboFunction": check_sync_qbo,
     "SyncDispatchFunction": check_sync_dispatch,

@@ -97,7 +97,7 @@ def integration_plugin(tenant: Tenant, target: str = "") -> Plugin:
 
 
 def issue_credential(tenant_id: str, purpose: str) -> str:
-    if purpose not in ("files", "webhook", "qbwc"):
-        raise InvalidInput("purpose must be files, webhook or qbwc", "purpose")
+    if purpose not in ("files", "webhook", "qbwc", "console"):
+        raise InvalidInput("purpose must be files, webhook, qbwc or console", "purpose")
     tenant_store.load(tenant_id)
     return tenant_store.issue_credential(tenant_id, purpose)

@@ -4,6 +4,8 @@
     ledgerbridge tenant create|show|update ...   manage a tenant and its secrets (local or real AWS)
     ledgerbridge export run --tenant T --connector C --period P
     ledgerbridge sync dry-run --tenant T [--target NAME] [--invoice ID ...] [--status S]
+    ledgerbridge replay list|run|failed --tenant T ...   dead letters and failed records (console/cli.py)
+    ledgerbridge console link --tenant T                 a one-time sign-in link to the console
 
 Tenant, export and sync commands talk to whatever AWS the environment names (AWS_PROFILE, AWS_REGION,
 STATE_TABLE, ...). With --local they use the stack that `ledgerbridge local serve` is running.
@@ -97,6 +99,10 @@ def main(argv: list[str] | None = None, extra: Sequence[Commands] = ()) -> int:
     from ledgerbridge.exports.cli import add_commands as add_export_commands
 
     add_export_commands(sub)
+
+    from ledgerbridge.console.cli import add_commands as add_console_commands
+
+    add_console_commands(sub)
 
     sync = sub.add_parser("sync", help="integrations").add_subparsers(dest="sync_command", required=True)
     dry = sync.add_parser("dry-run", help="what a sync would do, with a field diff")

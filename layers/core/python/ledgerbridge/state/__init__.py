@@ -17,6 +17,8 @@ Key families (pk | sk), who writes them and who reads them:
   TENANT#{t}                    | {TARGET}CONN         a target connection's status: its connect flow, its client
   TENANT#{t}                    | {TARGET}TOKEN        version and refresh lease of a target's OAuth tokens
   TENANT#{t}                    | OAUTHSTATE#{nonce}   a pending OAuth consent (TTL): a target's connect flow
+  TENANT#{t}                    | CONSOLE#SESSION#{h}  a console session (sha256, TTL): console.sessions
+  TENANT#{t}                    | CONSOLE#LINK#{h}     a one-time console sign-in link (TTL): console.sessions
   ACCOUNT#{target}#{account}    | TENANT               which tenant a target account belongs to: connect (w),
                                                        the target's webhook intake (r)
   ACCOUNT#{target}#{account}    | BUDGET               the request budget shared by every consumer of an account

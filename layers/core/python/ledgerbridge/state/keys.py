@@ -94,6 +94,14 @@ def token_version(tenant_id: str, target: str) -> Key:
     return _key(tenant_pk(tenant_id), f"{target.upper()}TOKEN")
 
 
+def console_session(tenant_id: str, digest: str) -> Key:
+    return _key(tenant_pk(tenant_id), f"CONSOLE#SESSION#{digest}")
+
+
+def console_link(tenant_id: str, digest: str) -> Key:
+    return _key(tenant_pk(tenant_id), f"CONSOLE#LINK#{digest}")
+
+
 def oauth_state(tenant_id: str, nonce: str) -> Key:
     return _key(tenant_pk(tenant_id), f"OAUTHSTATE#{nonce}")
 

@@ -223,11 +223,13 @@ class Engine:
         if isinstance(exc, InvalidInput):  # e.g. a number too long for the target
             exc = PermanentError(str(exc), code="invalid", hint=f"correct the record's {exc.field} in the platform")
         message = str(exc)
+        hint = f" What to fix: {exc.hint}" if exc.hint else ""
         if entity == "invoice":
-            hint = f" What to fix: {exc.hint}" if exc.hint else ""
             comment = f"{self.target_label} rejected this invoice: {message}.{hint}"
             self.platform.set_invoice_status(source_id, "failed", comment)
-        self.log(entity, source_id, "failed", message + (f" (code {exc.code})" if exc.code else ""))
+        # The same "What to fix:" suffix as the consumer's, so the console shows every hint the same way.
+        code = f" (code {exc.code})" if exc.code else ""
+        self.log(entity, source_id, "failed", message + code + (f".{hint}" if hint else ""))
         return Result("failed", [], message)
 
     def reject(self, write: Write, exc: PermanentError | InvalidInput) -> Result:
