@@ -95,5 +95,5 @@ def _story(story: Any, stack: LocalStack, seeded: dict[str, Any], st: SandboxSer
     connector.run_session()
     invoice = next(i for i in st.state.invoices.values() if i["invoiceNumber"] == paid["RefNumber"])
     payments = [p for p in st.state.payments.values() if p["invoiceId"] == invoice["id"]]
-    amounts = ", ".join(f"${p['amount']}" for p in payments)
+    amounts = ", ".join(f"${Decimal(str(p['amount'])):.2f}" for p in payments)  # the platform's JSON number
     story.say("next session", f"payment back on {paid['RefNumber']}: {amounts}; invoice {invoice['status']}")
