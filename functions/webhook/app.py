@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledgerbridge import qbo_webhook, secrets, webhook
-from ledgerbridge.api import HttpError, json_body, make_resolver
+from ledgerbridge.api import HttpError, json_body, make_resolver, raw_body
 from ledgerbridge.config import get_config
 from ledgerbridge.errors import NotFound
 from ledgerbridge.observability import logger, metrics, tracer
@@ -33,7 +33,7 @@ app = make_resolver()
 def platform_delivery(tenant_id: str) -> Response[Any]:
     cfg = get_config()
     event = app.current_event
-    raw = (event.decoded_body if event.is_base64_encoded else event.body) or ""
+    raw = raw_body(event)
     tenant = tenant_store.load(tenant_id)  # 404 before anything else is looked at
     token = (event.query_string_parameters or {}).get("token", "")
     if not token or not tenant_store.check_credential(tenant_id, token, "webhook"):
@@ -42,7 +42,7 @@ def platform_delivery(tenant_id: str) -> Response[Any]:
     if tenant.webhook_signature_required:
         secret = str(parameters.get_secret(secret_name(tenant_id, "webhook_hmac")))
         presented = event.headers.get(webhook.SIGNATURE_HEADER, "")
-        if not presented or not webhook.verify_signature(secret, raw.encode(), presented):
+        if not presented or not webhook.verify_signature(secret, raw, presented):
             raise HttpError(401, f"missing or invalid {webhook.SIGNATURE_HEADER} header")
     delivery = webhook.Delivery.model_validate(body)
     logger.append_keys(tenant_id=tenant_id, message_id=delivery.messageId)
@@ -80,12 +80,12 @@ def qbo_delivery() -> Response[Any]:
     /webhooks/{tenant_id} (API Gateway prefers the static resource too): no tenant can be called `qbo`."""
     cfg = get_config()
     event = app.current_event
-    raw = (event.decoded_body if event.is_base64_encoded else event.body) or ""
-    if len(raw.encode()) > cfg.webhook_max_bytes:
+    raw = raw_body(event)
+    if len(raw) > cfg.webhook_max_bytes:
         raise HttpError(413, f"body is larger than {cfg.webhook_max_bytes} bytes")
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     verifier = str(secrets.read_json(cfg.qbo_app_secret_name).get("verifier_token") or "")
-    if not qbo_webhook.verify_signature(verifier, raw.encode(), headers.get(qbo_webhook.SIGNATURE_HEADER, "")):
+    if not qbo_webhook.verify_signature(verifier, raw, headers.get(qbo_webhook.SIGNATURE_HEADER, "")):
         raise HttpError(401, f"missing or invalid {qbo_webhook.SIGNATURE_HEADER} header")
     changes = qbo_webhook.parse(json_body(raw, cfg.webhook_max_bytes))
     result = qbo_webhook.accept(

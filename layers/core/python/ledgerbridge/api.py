@@ -7,16 +7,20 @@ No traceback or internal detail ever reaches a response.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from ledgerbridge.errors import InvalidInput, NotFound
 from ledgerbridge.observability import logger
 from ledgerbridge.state import tenants as tenant_store
+
+MAX_INT_DIGITS = 40
 
 
 class HttpError(Exception):
@@ -51,6 +55,12 @@ def make_resolver() -> APIGatewayRestResolver:
     def _http(exc: HttpError) -> Response[str]:
         return error_response(exc.status, exc.message, exc.field)
 
+    @app.exception_handler(NotFoundError)
+    def _no_route(exc: NotFoundError) -> Response[str]:
+        # A path no route matches (e.g. a segment API Gateway decoded to a quote or a newline). Without this,
+        # the catch-all below would take Powertools' not-found signal for a crash.
+        return error_response(404, "no such resource")
+
     @app.exception_handler(NotFound)
     def _not_found(exc: NotFound) -> Response[str]:
         return error_response(404, str(exc))
@@ -75,7 +85,8 @@ def make_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
-        logger.exception("unhandled error")
+        # exc_info from the exception itself: Powertools may call handlers outside the `except` block.
+        logger.error("unhandled error", exc_info=exc)
         return error_response(500, "internal error; the request was not processed")
 
     return app
@@ -93,14 +104,36 @@ def require_tenant(tenant_id: str, presented: str, purpose: str) -> None:
         raise HttpError(401, "missing or invalid credential for this tenant")
 
 
-def json_body(raw: str | None, max_bytes: int) -> Any:
-    """Size-check then parse a raw body: 413 before any parsing, 400 naming the position of bad JSON."""
-    data = (raw or "").encode()
+def raw_body(event: Any) -> bytes:
+    """The request body exactly as sent (API Gateway base64-encodes bodies that are not UTF-8 text)."""
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8", "surrogatepass")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits; at most {MAX_INT_DIGITS} are accepted")
+    return int(text)
+
+
+def json_body(raw: str | bytes | None, max_bytes: int) -> Any:
+    """Size-check then parse a raw body: 413 before any parsing, 400 naming the position of bad JSON, and
+    400 for what would otherwise crash the parser: invalid UTF-8, nesting past the recursion limit, integers
+    too long for int() (Python refuses over 4,300 digits; nothing LedgerBridge reads needs over 40)."""
+    data = raw if isinstance(raw, bytes) else (raw or "").encode("utf-8", "surrogatepass")
     if len(data) > max_bytes:
         raise HttpError(413, f"body is {len(data)} bytes; the limit is {max_bytes}")
     if not data.strip():
         raise HttpError(400, "body is empty; a JSON object is required", "body")
     try:
-        return json.loads(data)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpError(400, f"body is not UTF-8 (byte {exc.start})", "body") from None
+    try:
+        return json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise HttpError(400, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", "body") from None
+    except RecursionError:
+        raise HttpError(400, "body is nested too deeply", "body") from None
+    except ValueError as exc:
+        raise HttpError(400, f"body holds {exc}", "body") from None

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from ledgerbridge import admin
 from ledgerbridge.errors import InvalidInput, LedgerBridgeError, PermanentError, TransientError
+from ledgerbridge.secure import same
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.table import is_conditional_failure, live, state, ttl_in
 from ledgerbridge.targets.qbo import connection
@@ -87,7 +88,7 @@ def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str]:
     """(tenant id, redirect URI) of a genuine, unused, unexpired state; InvalidInput otherwise."""
     tenant_id, _, rest = state_value.partition(".")
     nonce, _, mac = rest.partition(".")
-    if not (tenant_id and nonce and mac) or not hmac.compare_digest(mac, _mac(_key(oauth), tenant_id, nonce)):
+    if not (tenant_id and nonce and mac) or not same(mac, _mac(_key(oauth), tenant_id, nonce)):
         raise InvalidInput("the state parameter is not one LedgerBridge issued", "state")
     try:
         old = state().delete_item(

@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncEntity, SyncJob
+from ledgerbridge.secure import same
 from ledgerbridge.tenants import Tenant
 
 # Platform entity type -> the sync entity it feeds. Types not listed are accepted and ignored; payments
@@ -35,7 +36,8 @@ def _unix(value: Any) -> Any:
     return value
 
 
-UnixSeconds = Annotated[int, BeforeValidator(_unix), Field(ge=0)]
+LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last moment a datetime can hold
+UnixSeconds = Annotated[int, BeforeValidator(_unix), Field(ge=0, le=LAST_SECOND)]
 
 
 class _Model(BaseModel):
@@ -74,7 +76,7 @@ class IntakeResult:
 def verify_signature(secret: str, raw_body: bytes, presented: str) -> bool:
     """`sha256=<hex>` HMAC of the raw body, compared in constant time."""
     expected = "sha256=" + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, presented.strip())
+    return same(expected, presented.strip())
 
 
 def event_id(event: WebhookEvent) -> str:
