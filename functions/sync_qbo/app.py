@@ -80,7 +80,7 @@ def _bulk(tenant: Tenant, job: SyncJob, context: Any) -> None:
     publish_jobs([job.model_copy(update={"event_id": bulk.next_part(job.event_id)})])
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
