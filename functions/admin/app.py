@@ -45,11 +45,6 @@ class DryRunRequest(BaseModel):
     transaction_before: date | None = None
 
 
-class CredentialRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    purpose: str
-
-
 @app.post("/admin/tenants")
 def create_tenant(request: CreateTenantRequest) -> Response[Any]:
     created = admin.create_tenant(request.tenant, request.secrets)
@@ -67,9 +62,20 @@ def update_tenant(tenant_id: str, request: UpdateTenantRequest) -> dict[str, Any
 
 
 @app.post("/admin/tenants/<tenant_id>/credentials")
-def issue_credential(tenant_id: str, request: CredentialRequest) -> Response[Any]:
-    value = admin.issue_credential(tenant_id, request.purpose)
+def issue_credential(tenant_id: str, request: admin.CredentialRequest) -> Response[Any]:
+    value = admin.issue_credential(tenant_id, request)
     return Response(status_code=201, content_type="application/json", body={"credential": value})
+
+
+@app.get("/admin/tenants/<tenant_id>/credentials")
+def list_credentials(tenant_id: str) -> dict[str, Any]:
+    return {"credentials": [c.as_dict() for c in admin.credentials(tenant_id)]}
+
+
+@app.delete("/admin/tenants/<tenant_id>/credentials/<key_id>")
+def revoke_credential(tenant_id: str, key_id: str) -> Response[str]:
+    admin.revoke_credential(tenant_id, key_id)
+    return Response(status_code=204, body="")
 
 
 @app.get("/admin/tenants/<tenant_id>/sync-log")

@@ -24,14 +24,15 @@ from ledgerbridge.errors import NotFound, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import exports, layouts
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.state.tenants import Scope
 
 app = make_resolver()
 LAYOUT_MAX_BYTES = 256 * 1024
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _authorize(tenant_id: str) -> None:
-    require_tenant(tenant_id, bearer(app.current_event.headers), "files")
+def _authorize(tenant_id: str, scope: Scope = "files") -> None:
+    require_tenant(tenant_id, bearer(app.current_event.headers), scope)
     logger.append_keys(tenant_id=tenant_id)
 
 
@@ -85,7 +86,7 @@ def confirm(tenant_id: str, export_id: str) -> Response[Any]:
 
 @app.put("/tenants/<tenant_id>/layouts/<layout_name>")
 def save_layout(tenant_id: str, layout_name: str) -> Response[Any]:
-    _authorize(tenant_id)
+    _authorize(tenant_id, "layouts")
     data = json_body(app.current_event.body, LAYOUT_MAX_BYTES)
     if not isinstance(data, dict):
         raise HttpError(400, "layout: must be a JSON object", "layout")

@@ -1,6 +1,7 @@
 """Webhook intake, answered fast by only enqueueing:
 
 POST /webhooks/{tenant_id}?token=...   the platform's deliveries -> the targets' sync queues
+                                       (or the token in an x-ledgerbridge-token header)
 POST /webhooks/qbo                     Intuit's app-level notifications (every realm) -> QBO pull jobs
 """
 
@@ -35,7 +36,9 @@ def platform_delivery(tenant_id: str) -> Response[Any]:
     event = app.current_event
     raw = raw_body(event)
     tenant = tenant_store.load(tenant_id)  # 404 before anything else is looked at
-    token = (event.query_string_parameters or {}).get("token", "")
+    # In a header it stays out of URLs, which proxies and access logs record; the query parameter remains
+    # because the platform's webhook settings take a URL only.
+    token = event.headers.get(webhook.TOKEN_HEADER) or (event.query_string_parameters or {}).get("token", "")
     if not token or not tenant_store.check_credential(tenant_id, token, "webhook"):
         raise HttpError(401, "missing or invalid hook token for this tenant")
     body = json_body(raw, cfg.webhook_max_bytes)

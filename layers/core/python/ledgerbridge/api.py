@@ -97,11 +97,14 @@ def bearer(headers: dict[str, str] | Any) -> str:
     return value[7:].strip() if value[:7].lower() == "bearer " else ""
 
 
-def require_tenant(tenant_id: str, presented: str, purpose: str) -> None:
-    """404 for an unknown tenant, 401 for a missing or foreign credential."""
+def require_tenant(tenant_id: str, presented: str, scope: tenant_store.Scope) -> None:
+    """404 for an unknown tenant, 401 for a missing, foreign, expired or revoked API credential, 403 for one
+    without the scope the route needs."""
     tenant_store.load(tenant_id)
-    if not presented or not tenant_store.check_credential(tenant_id, presented, purpose):
+    if not presented or not tenant_store.check_credential(tenant_id, presented, "files"):
         raise HttpError(401, "missing or invalid credential for this tenant")
+    if not tenant_store.check_credential(tenant_id, presented, "files", scope):
+        raise HttpError(403, f"this credential does not have the {scope!r} scope")
 
 
 def raw_body(event: Any) -> bytes:

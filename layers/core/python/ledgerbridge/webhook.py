@@ -28,6 +28,7 @@ from ledgerbridge.tenants import Tenant
 # among them: they flow from the accounting system to the platform, never the other way.
 ENTITY_TYPES: dict[str, SyncEntity] = {"invoice": "invoice", "company": "customer"}
 SIGNATURE_HEADER = "x-ledgerbridge-signature"
+TOKEN_HEADER = "x-ledgerbridge-token"  # noqa: S105  # a header name, not a secret
 
 
 def _unix(value: Any) -> Any:
