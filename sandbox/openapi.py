@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerbridge import __version__
+from sandbox import contract
 from sandbox.stack.functions import handler
 from sandbox.stack.template import load
 
@@ -28,7 +29,7 @@ def document() -> dict[str, Any]:
             "endpoint and tenant administration (IAM-authorized /admin routes).",
         },
         "paths": {},
-        "components": {"schemas": {}},
+        "components": {"schemas": {}, "securitySchemes": contract.SECURITY_SCHEMES},
     }
     for function in functions:
         handler(function)
@@ -36,6 +37,13 @@ def document() -> dict[str, Any]:
         schema = json.loads(module.app.get_openapi_json_schema(title="LedgerBridge", version=__version__))
         merged["paths"].update(schema.get("paths", {}))
         merged["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    for path, operations in merged["paths"].items():
+        for method, operation in operations.items():
+            contract.apply(method, path, operation)
+    merged["components"]["schemas"].update(contract.SCHEMAS)
+    # Powertools' 422 answers, which this API never gives (its validation errors are 400s naming the field)
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        merged["components"]["schemas"].pop(unused, None)
     merged["paths"] = dict(sorted(merged["paths"].items()))
     merged["components"]["schemas"] = dict(sorted(merged["components"]["schemas"].items()))
     return merged
