@@ -70,9 +70,10 @@ _DESCRIPTIONS = {
     503: "The accounting system or the platform could not be reached; try again",
 }
 
-BEARER = [{"bearerCredential": []}]
-SIGV4 = [{"sigv4": []}]
-PUBLIC: list[dict[str, list[str]]] = []
+Security = list[dict[str, list[str]]]
+BEARER: Security = [{"bearerCredential": []}]
+SIGV4: Security = [{"sigv4": []}]
+PUBLIC: Security = []
 
 
 def _required_query(*names: str) -> list[dict[str, Any]]:
@@ -80,7 +81,7 @@ def _required_query(*names: str) -> list[dict[str, Any]]:
 
 
 # (method, path): (security, success status, error statuses, extra parameters)
-ROUTES: dict[tuple[str, str], tuple[list[dict[str, list[str]]], int, tuple[int, ...], list[dict[str, Any]]]] = {
+ROUTES: dict[tuple[str, str], tuple[Security, int, tuple[int, ...], list[dict[str, Any]]]] = {
     ("post", "/admin/tenants"): (SIGV4, 201, (400,), []),
     ("get", "/admin/tenants/{tenant_id}"): (SIGV4, 200, (404,), []),
     ("put", "/admin/tenants/{tenant_id}"): (SIGV4, 200, (400, 404), []),
