@@ -66,6 +66,7 @@ _DESCRIPTIONS = {
     404: "Unknown tenant, record or path",
     409: "Conflicts with the current state",
     413: "Body over the size limit",
+    415: "The body is not JSON",
     502: "The accounting system refused the request",
     503: "The accounting system or the platform could not be reached; try again",
 }
@@ -134,7 +135,8 @@ def apply(method: str, path: str, operation: dict[str, Any]) -> None:
         }
     else:
         responses[str(success)] = {**ok, "description": ok.get("description", "Success")}
-    for status in sorted({*errors, 400, 404}):
+    body_errors = {415} if "requestBody" in operation else set()
+    for status in sorted({*errors, *body_errors, 400, 404}):
         responses[str(status)] = {"description": _DESCRIPTIONS[status], "content": _json(ERROR)}
     if security == SIGV4:
         responses["403"] = {"description": "Missing or invalid SigV4 signature", "content": _json(GATEWAY_ERROR)}

@@ -131,3 +131,16 @@ def test_absurd_platform_timestamps_are_400(hook: str, moment: int) -> None:
     body = '{"messageId": "m", "timestamp": %d, "data": [%s]}' % (moment, json.dumps(event))  # noqa: UP031
     status, _, parsed = call_api("POST", "/webhooks/acme-fire", body=body, query={"token": hook})
     assert status == 400, parsed
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({"Content-Type": "multipart/form-data"}, '{"purpose": "files"}', 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "purpose=files", 415),
+        ({"Content-Type": "application/json"}, b"\xf3\x92\x81\x88", 400),
+    ],
+)
+def test_bodies_that_are_not_json_text_are_4xx(hook: str, headers: dict[str, str], body: Any, status: int) -> None:
+    got, _, parsed = call_api("POST", "/admin/tenants/acme-fire/credentials", body=body, headers=headers)
+    assert got == status, parsed
