@@ -91,7 +91,7 @@ ROUTES: dict[tuple[str, str], tuple[Security, int, tuple[int, ...], list[dict[st
     ("delete", "/admin/tenants/{tenant_id}/credentials/{key_id}"): (SIGV4, 204, (404,), []),
     ("get", "/admin/tenants/{tenant_id}/sync-log"): (SIGV4, 200, (404,), []),
     ("post", "/admin/tenants/{tenant_id}/dry-run"): (SIGV4, 200, (400, 404, 502, 503), []),
-    ("get", "/oauth/qbo/callback"): (PUBLIC, 200, (400, 502, 503), _required_query("state", "code", "realmId")),
+    ("get", "/oauth/qbo/callback"): (PUBLIC, 200, (400, 409, 502, 503), _required_query("state", "code", "realmId")),
     ("get", "/openapi.json"): (PUBLIC, 200, (404,), []),
     ("post", "/qbwc/{tenant_id}"): (PUBLIC, 200, (404,), []),
     ("get", "/tenants/{tenant_id}/exports"): (BEARER, 200, (400, 401, 403, 404), []),

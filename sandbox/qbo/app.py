@@ -206,6 +206,10 @@ class SandboxApp:
 
     def _read(self, request: Request, realm_id: str, entity: str, obj_id: str) -> Response:
         def work(realm: Realm) -> tuple[int, str]:
+            now = qbo_time(self.state.clock.now())
+            if entity == "companyinfo" and obj_id == realm_id:  # the company itself; apps read it after connecting
+                info = {"Id": realm_id, "CompanyName": f"Sandbox Company {realm_id}", "Country": "US", "SyncToken": "0"}
+                return 200, jsonio.dumps({"CompanyInfo": info, "time": now})
             if entity not in ENTITIES:
                 raise faults.unsupported(f"Operation Could not find resource for relative path: /{entity}")
             doc = realm.read(entity, obj_id)
