@@ -17,6 +17,7 @@ from typing import Any
 BENCHMARKS = [
     "bench.exports",
     "bench.qbo",
+    "bench.webhook",
 ]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -35,15 +35,17 @@ def platform_delivery(tenant_id: str) -> Response[Any]:
     cfg = get_config()
     event = app.current_event
     raw = raw_body(event)
-    tenant = tenant_store.load(tenant_id)  # 404 before anything else is looked at
+    # Config and token digest from this container's warm copy (tenant_store.WARM_S): the ack's budget is
+    # the two writes that make it exactly-once, the claim and the enqueue.
+    tenant = tenant_store.load(tenant_id, max_age_s=tenant_store.WARM_S)  # 404 before anything else
     # In a header it stays out of URLs, which proxies and access logs record; the query parameter remains
     # because the platform's webhook settings take a URL only.
     token = event.headers.get(webhook.TOKEN_HEADER) or (event.query_string_parameters or {}).get("token", "")
-    if not token or not tenant_store.check_credential(tenant_id, token, "webhook"):
+    if not token or not tenant_store.check_credential(tenant_id, token, "webhook", max_age_s=tenant_store.WARM_S):
         raise HttpError(401, "missing or invalid hook token for this tenant")
     body = json_body(raw, cfg.webhook_max_bytes)
     if tenant.webhook_signature_required:
-        secret = str(parameters.get_secret(secret_name(tenant_id, "webhook_hmac")))
+        secret = str(parameters.get_secret(secret_name(tenant_id, "webhook_hmac"), max_age=int(tenant_store.WARM_S)))
         presented = event.headers.get(webhook.SIGNATURE_HEADER, "")
         if not presented or not webhook.verify_signature(secret, raw, presented):
             raise HttpError(401, f"missing or invalid {webhook.SIGNATURE_HEADER} header")

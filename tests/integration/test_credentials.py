@@ -111,3 +111,28 @@ def test_the_hook_token_is_accepted_in_a_header(tenant: str) -> None:
     assert status == 202
     status, _, _ = call_api("POST", f"/webhooks/{tenant}", body=body, headers={"X-LedgerBridge-Token": "lbk_x_1_2"})
     assert status == 401
+
+
+def test_warm_webhook_acks_reuse_config_and_token_for_the_stated_ttl(
+    tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledgerbridge.state import table
+
+    reads: list[tuple[str, str]] = []
+    real_get = table.get
+    monkeypatch.setattr(table, "get", lambda pk, sk, **kw: reads.append((pk, sk)) or real_get(pk, sk, **kw))
+    token = tenant_store.issue_credential(tenant, "webhook")
+
+    def deliver(n: int) -> int:
+        now = int(time.time())
+        event = {"action": "updated", "timestamp": now, "entity": {"type": "invoice", "id": str(n)}}
+        body = {"messageId": f"m{n}", "timestamp": now, "data": [event]}
+        return call_api("POST", f"/webhooks/{tenant}", body=body, headers={"x-ledgerbridge-token": token})[0]
+
+    assert deliver(1) == 202 and len(reads) == 2  # the config and the token's digest
+    assert deliver(2) == 202 and len(reads) == 2  # warm: neither is read again
+    later = time.monotonic() + tenant_store.WARM_S + 1
+    monkeypatch.setattr(table.time, "monotonic", lambda: later)
+    assert deliver(3) == 202 and len(reads) == 4  # past WARM_S both are read afresh
+    tenant_store.revoke_credential(tenant, token.split("_")[-2])
+    assert deliver(4) == 401  # a revocation in this container takes effect at once

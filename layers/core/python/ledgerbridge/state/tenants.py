@@ -18,27 +18,36 @@ from botocore.exceptions import ClientError
 
 from ledgerbridge.errors import NotFound
 from ledgerbridge.secure import same
-from ledgerbridge.state.table import get, is_conditional_failure, query, state, ttl_in
+from ledgerbridge.state.table import forget, get, get_warm, is_conditional_failure, query, state, ttl_in
 from ledgerbridge.tenants import Tenant
 
 CREDENTIAL_PREFIX = "lbk"
 Purpose = Literal["files", "webhook", "qbwc"]  # the API bearer; the hook token; the Web Connector password
 Scope = Literal["files", "layouts", "connect"]  # what an API bearer may do: download/confirm, save layouts, QBO
 SCOPES: tuple[Scope, ...] = ("connect", "files", "layouts")
+# How long the webhook intake trusts a tenant's config and credential digests read by this container: a
+# revocation or a config change reaches every container within it (this one at once).
+WARM_S = 30.0
+
+
+def _read(pk: str, sk: str, max_age_s: float) -> dict[str, Any] | None:
+    return get_warm(pk, sk, max_age_s) if max_age_s else get(pk, sk)
 
 
 def _pk(tenant_id: str) -> str:
     return f"TENANT#{tenant_id}"
 
 
-def load(tenant_id: str) -> Tenant:
-    item = get(_pk(tenant_id), "CONFIG")
+def load(tenant_id: str, max_age_s: float = 0) -> Tenant:
+    """The tenant's config; with `max_age_s`, a copy this container read at most that long ago may do."""
+    item = _read(_pk(tenant_id), "CONFIG", max_age_s)
     if item is None:
         raise NotFound(f"unknown tenant {tenant_id!r}")
     return Tenant.model_validate_json(item["config"])
 
 
 def save(tenant: Tenant) -> None:
+    forget(_pk(tenant.tenant_id), "CONFIG")
     state().put_item(
         Item={
             "pk": _pk(tenant.tenant_id),
@@ -120,6 +129,7 @@ def credentials(tenant_id: str) -> list[Credential]:
 
 def revoke_credential(tenant_id: str, key_id: str) -> None:
     """Delete a credential at once; NotFound if the tenant has no credential with that id."""
+    forget(_pk(tenant_id), f"CRED#{key_id}")
     try:
         state().delete_item(
             Key={"pk": _pk(tenant_id), "sk": f"CRED#{key_id}"}, ConditionExpression="attribute_exists(pk)"
@@ -130,7 +140,9 @@ def revoke_credential(tenant_id: str, key_id: str) -> None:
         raise
 
 
-def check_credential(tenant_id: str, presented: str, purpose: Purpose, scope: Scope | None = None) -> bool:
+def check_credential(
+    tenant_id: str, presented: str, purpose: Purpose, scope: Scope | None = None, max_age_s: float = 0
+) -> bool:
     """True only for a live credential of this tenant and purpose (and, for the API, holding `scope`);
     a foreign tenant's, an expired or a revoked credential is refused."""
     parts = presented.split("_")
@@ -140,7 +152,7 @@ def check_credential(tenant_id: str, presented: str, purpose: Purpose, scope: Sc
     owner = "_".join(parts[1:-2])
     if owner != tenant_id:
         return False
-    item = get(_pk(tenant_id), f"CRED#{key_id}")
+    item = _read(_pk(tenant_id), f"CRED#{key_id}", max_age_s)
     if item is None or item.get("purpose") != purpose:
         return False
     if scope is not None and scope not in _credential(item).scopes:
