@@ -130,9 +130,10 @@ def require_tenant(tenant_id: str, presented: str, scope: tenant_store.Scope) ->
     """404 for an unknown tenant, 401 for a missing, foreign, expired or revoked API credential, 403 for one
     without the scope the route needs."""
     tenant_store.load(tenant_id)
-    if not presented or not tenant_store.check_credential(tenant_id, presented, "files"):
+    credential = tenant_store.find_credential(tenant_id, presented, "files") if presented else None
+    if credential is None:
         raise HttpError(401, "missing or invalid credential for this tenant")
-    if not tenant_store.check_credential(tenant_id, presented, "files", scope):
+    if scope not in credential.scopes:
         raise HttpError(403, f"this credential does not have the {scope!r} scope")
 
 

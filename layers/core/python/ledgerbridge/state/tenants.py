@@ -140,21 +140,25 @@ def revoke_credential(tenant_id: str, key_id: str) -> None:
         raise
 
 
-def check_credential(
-    tenant_id: str, presented: str, purpose: Purpose, scope: Scope | None = None, max_age_s: float = 0
-) -> bool:
-    """True only for a live credential of this tenant and purpose (and, for the API, holding `scope`);
-    a foreign tenant's, an expired or a revoked credential is refused."""
+def find_credential(tenant_id: str, presented: str, purpose: Purpose, max_age_s: float = 0) -> Credential | None:
+    """The live credential of this tenant and purpose that `presented` is, or None: a foreign tenant's, an
+    expired, a revoked or a wrong one is refused alike."""
     parts = presented.split("_")
     if len(parts) < 4 or parts[0] != CREDENTIAL_PREFIX:
-        return False
+        return None
     key_id, secret = parts[-2], parts[-1]
     owner = "_".join(parts[1:-2])
     if owner != tenant_id:
-        return False
+        return None
     item = _read(_pk(tenant_id), f"CRED#{key_id}", max_age_s)
-    if item is None or item.get("purpose") != purpose:
-        return False
-    if scope is not None and scope not in _credential(item).scopes:
-        return False
-    return same(item["digest"], _digest(secret))
+    if item is None or item.get("purpose") != purpose or not same(item["digest"], _digest(secret)):
+        return None
+    return _credential(item)
+
+
+def check_credential(
+    tenant_id: str, presented: str, purpose: Purpose, scope: Scope | None = None, max_age_s: float = 0
+) -> bool:
+    """True only for a live credential of this tenant and purpose (and, for the API, holding `scope`)."""
+    found = find_credential(tenant_id, presented, purpose, max_age_s)
+    return found is not None and (scope is None or scope in found.scopes)
