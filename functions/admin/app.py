@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbridge import admin
-from ledgerbridge.api import make_resolver
+from ledgerbridge.api import error_response, make_resolver
+from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import synclog
 from ledgerbridge.state import tenants as tenant_store
@@ -21,6 +22,16 @@ from ledgerbridge.wiring import platform_for, qbo_engine
 
 app = make_resolver()
 MAX_DRY_RUN = 200
+
+
+@app.exception_handler(PermanentError)
+def _refused(exc: PermanentError) -> Response[str]:
+    return error_response(502, f"the platform or the accounting system refused: {exc}")
+
+
+@app.exception_handler(TransientError)
+def _unavailable(exc: TransientError) -> Response[str]:
+    return error_response(503, f"the platform or the accounting system could not be reached; try again ({exc})")
 
 
 class CreateTenantRequest(BaseModel):
@@ -40,7 +51,7 @@ class DryRunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     invoice_ids: list[str] = Field(default_factory=list, max_length=200)
-    status: str = "pending_accounting"
+    status: str = Field(default="pending_accounting", pattern=r"^[a-z_]{1,40}$")
     transaction_after: date | None = None
     transaction_before: date | None = None
 

@@ -144,3 +144,8 @@ def test_absurd_platform_timestamps_are_400(hook: str, moment: int) -> None:
 def test_bodies_that_are_not_json_text_are_4xx(hook: str, headers: dict[str, str], body: Any, status: int) -> None:
     got, _, parsed = call_api("POST", "/admin/tenants/acme-fire/credentials", body=body, headers=headers)
     assert got == status, parsed
+
+
+def test_a_dry_run_the_platform_refuses_is_not_a_500(hook: str) -> None:
+    status, _, body = call_api("POST", "/admin/tenants/acme-fire/dry-run", body={"status": "N\u00f5\u00b8"})
+    assert (status, body["error"]["field"]) == (400, "status")
