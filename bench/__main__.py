@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.exports",
     "bench.qbo",
     "bench.webhook",
+    "bench.coldstart",
 ]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

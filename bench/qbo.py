@@ -40,17 +40,16 @@ def _table() -> None:
 
 
 def _engine(server: Any, clock: Any, platform: Any, tenant_id: str) -> Any:
-    from ledgerbridge.sync import Engine
+    from ledgerbridge.sync.engine import Engine
     from ledgerbridge.targets.qbo.budget import Limits, RealmBudget
     from ledgerbridge.targets.qbo.client import QboClient
     from ledgerbridge.targets.qbo.documents import QboDocuments
+    from ledgerbridge.targets.qbo.settings import QboSettings
     from ledgerbridge.targets.qbo.target import QboTarget
     from ledgerbridge.targets.qbo.tokens import AppCredentials, InMemoryTokenStore, OAuthClient, QboTokens, Tokens
-    from ledgerbridge.tenants import IntegrationSettings, Tenant
+    from ledgerbridge.tenants import Tenant
 
-    tenant = Tenant(
-        tenant_id=tenant_id, name="Bench", integrations=[IntegrationSettings(target="qbo", realm_id=server.realm_id)]
-    )
+    tenant = Tenant(tenant_id=tenant_id, name="Bench", integrations=[QboSettings(realm_id=server.realm_id)])
     grant = server.issue_tokens()
     store = InMemoryTokenStore(
         Tokens(grant["access_token"], grant["refresh_token"], clock.now() + 3600, server.realm_id, version=1)
@@ -63,7 +62,7 @@ def _engine(server: Any, clock: Any, platform: Any, tenant_id: str) -> Any:
 
 
 def _bulk(invoices: int) -> dict[str, float]:
-    from ledgerbridge.bulk import BulkPusher
+    from ledgerbridge.sync.batch import BatchPusher
     from sandbox.qbo import ManualClock, start
     from sandbox.qbo.flows import SyntheticPlatform
 
@@ -72,7 +71,7 @@ def _bulk(invoices: int) -> dict[str, float]:
         platform = SyntheticPlatform(invoices, customers=CUSTOMERS)
         engine = _engine(server, clock, platform, "bench-bulk")
         started, wall = clock.now(), time.perf_counter()
-        result = BulkPusher(engine, clock=clock.now).push(platform.invoices("pending_accounting"))
+        result = BatchPusher(engine, clock=clock.now).push(platform.invoices("pending_accounting"))
         minutes = (clock.now() - started) / 60
         after_first = [n for t, n in result.progress if t >= started + 60]
         steady = (result.written - after_first[0]) / (minutes - 1) if after_first and minutes > 1.5 else 0.0

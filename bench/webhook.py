@@ -43,7 +43,8 @@ def _stack() -> tuple[Any, str, str]:
     from ledgerbridge import aws
     from ledgerbridge.config import get_config
     from ledgerbridge.state import tenants as tenant_store
-    from ledgerbridge.tenants import IntegrationSettings, Tenant
+    from ledgerbridge.targets.qbo.settings import QboSettings
+    from ledgerbridge.tenants import Tenant
     from sandbox.stack.provision import provision
 
     stack = provision()
@@ -51,7 +52,7 @@ def _stack() -> tuple[Any, str, str]:
     os.environ.update(QUIET_AWS)  # the bench's choices win over the template's (no EMF lines, no X-Ray)
     get_config.cache_clear()
     aws.reset()
-    tenant = Tenant(tenant_id="bench-hooks", name="Bench", integrations=[IntegrationSettings(target="qbo")])
+    tenant = Tenant(tenant_id="bench-hooks", name="Bench", integrations=[QboSettings()])
     tenant_store.save(tenant)
     return server, tenant.tenant_id, tenant_store.issue_credential(tenant.tenant_id, "webhook")
 

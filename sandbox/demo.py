@@ -86,6 +86,7 @@ def run_demo() -> int:
     story = Story()
     print("LedgerBridge demo: field-service platform -> accounting, on the local stack")
     stack = LocalStack(background=False).start()
+    stack.warm("export_dispatch", "export", "files", "webhook", "sync_qbo")
     try:
         info = stack.info()
         story.step("Local stack (moto as AWS, built from template.yaml)")
@@ -257,10 +258,12 @@ def _integration(story: Story, stack: LocalStack, tenant_id: str) -> None:
     client.put(f"/invoice/{edited['id']}", {"notes": "After-hours call-out included", "status": "pending_accounting"})
     assert stack.front is not None
     from ledgerbridge.state import tenants as tenant_store
-    from ledgerbridge.sync import plan_report
-    from ledgerbridge.wiring import qbo_engine
+    from ledgerbridge.sync.engine import plan_report
+    from ledgerbridge.targets import registry
+    from ledgerbridge.wiring import engine_for
 
-    plan = plan_report(qbo_engine(tenant_store.load(tenant_id)), "invoice", [str(edited["id"])])
+    engine = engine_for(tenant_store.load(tenant_id), registry.plugin("qbo"))
+    plan = plan_report(engine, "invoice", [str(edited["id"])])
     for step in plan[0]["steps"]:
         story.say(f"{step['entity']} {step['action']}", step["reason"] or f"QuickBooks {step['target_id']}")
         for change in step["changes"]:

@@ -10,15 +10,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledgerbridge import admin
+from ledgerbridge import admin, config
 from ledgerbridge.api import error_response, make_resolver
+from ledgerbridge.config import ApiEnvironment
 from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import synclog
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.sync import plan_report
+from ledgerbridge.sync.engine import plan_report
 from ledgerbridge.tenants import Tenant
-from ledgerbridge.wiring import platform_for, qbo_engine
+from ledgerbridge.wiring import engine_for, platform_for
+
+ENV = config.check(ApiEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 MAX_DRY_RUN = 200
@@ -47,9 +50,11 @@ class UpdateTenantRequest(BaseModel):
 
 
 class DryRunRequest(BaseModel):
-    """Either named invoices, or every invoice in a status (optionally within transaction dates)."""
+    """Either named invoices, or every invoice in a status (optionally within transaction dates); for one target
+    (default: the tenant's first enabled integration)."""
 
     model_config = ConfigDict(extra="forbid")
+    target: str = Field(default="", max_length=40)
     invoice_ids: list[str] = Field(default_factory=list, max_length=200)
     status: str = Field(default="pending_accounting", pattern=r"^[a-z_]{1,40}$")
     transaction_after: date | None = None
@@ -97,9 +102,9 @@ def sync_log(tenant_id: str) -> dict[str, Any]:
 
 @app.post("/admin/tenants/<tenant_id>/dry-run")
 def dry_run(tenant_id: str, request: DryRunRequest) -> dict[str, Any]:
-    """What a sync to QuickBooks Online would do now, with a field-level diff; writes nothing."""
+    """What a sync would do now, with a field-level diff; writes nothing."""
     tenant = tenant_store.load(tenant_id)
-    engine = qbo_engine(tenant)
+    engine = engine_for(tenant, admin.integration_plugin(tenant, request.target))
     ids = request.invoice_ids or [
         i.source_id
         for i in platform_for(tenant).invoices(

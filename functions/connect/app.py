@@ -15,10 +15,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import connect
+from ledgerbridge import config
 from ledgerbridge.api import HttpError, bearer, error_response, make_resolver, require_tenant
+from ledgerbridge.config import ApiEnvironment
 from ledgerbridge.errors import AuthorizationRevoked, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
+from ledgerbridge.targets.qbo import connect
+
+ENV = config.check(ApiEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 

@@ -17,14 +17,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import aws, files, wiring
+from ledgerbridge import aws, config, files, wiring
 from ledgerbridge.api import HttpError, bearer, json_body, make_resolver, require_tenant
-from ledgerbridge.config import get_config
+from ledgerbridge.config import FilesEnvironment, get_config
 from ledgerbridge.errors import NotFound, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import exports, layouts
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.tenants import Scope
+
+ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 LAYOUT_MAX_BYTES = 256 * 1024

@@ -28,6 +28,7 @@ from ledgerbridge.state import tenants as tenant_store
 from sandbox import fixtures
 from sandbox.openapi import SHIPPED
 from sandbox.stack.front import LOCAL_ACCESS_KEY, ApiFront
+from sandbox.stack.functions import invoke
 from tests.e2e.conftest import World, world_with
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -42,7 +43,7 @@ def fuzz_world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 # The checked-in document (test_openapi.py proves it is what /openapi.json serves), sent to the front as WSGI.
 schema = schemathesis.openapi.from_dict(json.loads(SHIPPED.read_text()))
-schema.app = ApiFront()
+schema.app = ApiFront(invoke)
 
 
 def credentials_for(case: Any, world: World) -> dict[str, str]:

@@ -10,15 +10,17 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from ledgerbridge import qbo_webhook, webhook
+from ledgerbridge import webhook
 from ledgerbridge.api import HttpError, json_body, make_resolver
-from ledgerbridge.connect import _consume
 from ledgerbridge.errors import InvalidInput
 from ledgerbridge.observability import logger
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.targets.qbo import webhook as qbo_webhook
 from ledgerbridge.targets.qbo.client import parse_time
+from ledgerbridge.targets.qbo.connect import _consume
 from ledgerbridge.targets.qbo.tokens import AppCredentials, OAuthClient
 from sandbox.stack.front import ApiFront
+from sandbox.stack.functions import invoke
 from tests.helpers import call_api, make_tenant
 
 
@@ -43,7 +45,7 @@ def hook(aws: Any) -> str:
     ],
 )
 def test_path_segments_the_router_cannot_match_are_404(hook: str, method: str, path: str) -> None:
-    response = Client(ApiFront()).open(path, method=method, data="{}")
+    response = Client(ApiFront(invoke)).open(path, method=method, data="{}")
     assert response.status_code == 404, response.get_data()
     assert json.loads(response.get_data())["error"]["status"] == 404
 

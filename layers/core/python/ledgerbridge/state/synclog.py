@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from ledgerbridge.jobs import SyncJob
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import query, state, ttl_in
 
 Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded"]
@@ -31,8 +32,7 @@ def write(entry: LogEntry) -> LogEntry:
     stored = LogEntry(**{**asdict(entry), "at": at})
     state().put_item(
         Item={
-            "pk": f"TENANT#{entry.tenant_id}#LOG",
-            "sk": f"{at}#{uuid.uuid4().hex[:8]}",
+            **keys.log_entry(entry.tenant_id, at, uuid.uuid4().hex[:8]),
             **asdict(stored),
             "ttl": ttl_in(RETENTION_S),
         }
@@ -59,5 +59,5 @@ def recent(tenant_id: str, limit: int = 50) -> list[LogEntry]:
     fields = LogEntry.__dataclass_fields__
     return [
         LogEntry(**{k: v for k, v in item.items() if k in fields})
-        for item in query(f"TENANT#{tenant_id}#LOG", newest_first=True, limit=limit)
+        for item in query(keys.log_pk(tenant_id), newest_first=True, limit=limit)
     ]

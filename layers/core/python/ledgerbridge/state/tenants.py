@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from ledgerbridge.errors import NotFound
 from ledgerbridge.secure import same
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import forget, get, get_warm, is_conditional_failure, query, state, ttl_in
 from ledgerbridge.tenants import Tenant
 
@@ -35,7 +36,7 @@ def _read(pk: str, sk: str, max_age_s: float) -> dict[str, Any] | None:
 
 
 def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
+    return keys.tenant_pk(tenant_id)
 
 
 def load(tenant_id: str, max_age_s: float = 0) -> Tenant:

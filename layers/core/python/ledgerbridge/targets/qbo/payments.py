@@ -9,9 +9,9 @@ invoices (the mapping's reverse lookup), and makes the platform agree with what 
   recorded, no longer applied    -> source.reverse_payment
   recorded with another amount   -> reverse, then record the new amount
 
-What was recorded lives beside the mappings (TENANT#{t}#MAP#qbo | payment#{qbo payment}#{qbo invoice}:
+What was recorded lives beside the mappings (state.keys.payment_applied, per QBO payment and QBO invoice:
 platform invoice, platform payment, amount), so running a job twice, or a webhook and a CDC job for the
-same change, records nothing twice; `paymentstate#{qbo payment}` holds the version (SyncToken, or "deleted")
+same change, records nothing twice; state.keys.payment_version holds the version (SyncToken, or "deleted")
 the platform now agrees with, which the CDC catch-up compares before enqueueing anything. record_payment is
 itself idempotent by (reference, amount) and the reference is `QBO payment {id}`, so a crash between the
 platform's write and ours is healed on the retry.
@@ -27,15 +27,17 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ledgerbridge.errors import NotFound, PermanentError
-from ledgerbridge.jobs import SyncJob
-from ledgerbridge.state import mappings, synclog
+from ledgerbridge.state import keys, mappings
 from ledgerbridge.state.table import get, query, state
+from ledgerbridge.targets.base import Pulled
 from ledgerbridge.targets.qbo.client import QboClient
-from ledgerbridge.targets.qbo.wire import QboPermanentError
+from ledgerbridge.targets.qbo.faults import QboPermanentError
 
 CENT = Decimal("0.01")
-# The platform accepts a few fixed payment methods (servicetrade-api.md 5.9); QBO's are the company's own
-# list, so they are matched by name. Anything else is recorded as a check (assumption; docs/qbo.md).
+TARGET = "qbo"
+# The platform accepts a few fixed payment methods (ServiceTrade API: /payment; docs/servicetrade-double.md);
+# QBO's are the company's own list, so they are matched by name. Anything else is recorded as a check
+# (assumption; docs/qbo.md).
 METHODS = (("visa", "credit_card"), ("master", "credit_card"), ("amex", "credit_card"), ("credit", "credit_card"),
            ("discover", "credit_card"), ("card", "credit_card"), ("ach", "ach"), ("eft", "ach"), ("bank", "ach"),
            ("transfer", "ach"), ("cash", "cash"), ("check", "check"), ("cheque", "check"))  # fmt: skip
@@ -63,25 +65,20 @@ class Outcome:
     unmapped: list[str] = field(default_factory=list)  # QBO invoices LedgerBridge never pushed
 
 
-def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#MAP#qbo"
-
-
 def recorded(tenant_id: str, payment_id: str) -> dict[str, Applied]:
     """QBO invoice id -> what this QBO payment has put on the platform so far."""
     return {
         str(i["qbo_invoice_id"]): Applied(
             str(i["qbo_invoice_id"]), str(i["platform_invoice_id"]), str(i["platform_payment_id"]), Decimal(i["amount"])
         )
-        for i in query(_pk(tenant_id), f"payment#{payment_id}#")
+        for i in query(keys.payments_pk(tenant_id, TARGET), keys.applied_prefix(payment_id))
     }
 
 
 def _remember(tenant_id: str, payment_id: str, applied: Applied) -> None:
     state().put_item(
         Item={
-            "pk": _pk(tenant_id),
-            "sk": f"payment#{payment_id}#{applied.qbo_invoice_id}",
+            **keys.payment_applied(tenant_id, TARGET, payment_id, applied.qbo_invoice_id),
             "qbo_invoice_id": applied.qbo_invoice_id,
             "platform_invoice_id": applied.platform_invoice_id,
             "platform_payment_id": applied.platform_payment_id,
@@ -101,16 +98,17 @@ def version_of(payment: dict[str, Any] | None) -> str:
 
 def reconciled_version(tenant_id: str, payment_id: str) -> str | None:
     """The version the last pull job made the platform agree with (the catch-up skips payments already there)."""
-    item = get(_pk(tenant_id), f"paymentstate#{payment_id}")
+    key = keys.payment_version(tenant_id, TARGET, payment_id)
+    item = get(key["pk"], key["sk"])
     return None if item is None else str(item["version"])
 
 
 def _mark(tenant_id: str, payment_id: str, version: str) -> None:
-    state().put_item(Item={"pk": _pk(tenant_id), "sk": f"paymentstate#{payment_id}", "version": version})
+    state().put_item(Item={**keys.payment_version(tenant_id, TARGET, payment_id), "version": version})
 
 
 def _forget(tenant_id: str, payment_id: str, qbo_invoice_id: str) -> None:
-    state().delete_item(Key={"pk": _pk(tenant_id), "sk": f"payment#{payment_id}#{qbo_invoice_id}"})
+    state().delete_item(Key=keys.payment_applied(tenant_id, TARGET, payment_id, qbo_invoice_id))
 
 
 def read_payment(client: QboClient, payment_id: str) -> dict[str, Any] | None:
@@ -184,37 +182,20 @@ def _describe(payment_id: str, payment: dict[str, Any] | None, outcome: Outcome)
     return "; ".join(parts)
 
 
-def run(tenant_id: str, job: SyncJob, client: QboClient, platform: PaymentPlatform) -> Outcome:
-    """One pull job. TransientError propagates (SQS retries); a PermanentError is logged and swallowed."""
-    payment_id = job.source_id
+def pull(tenant_id: str, payment_id: str, client: QboClient, platform: PaymentPlatform) -> Pulled:
+    """One pull job. TransientError propagates (SQS retries); a PermanentError is raised with the payment named,
+    after marking this version as seen (it can't be applied; a newer one is tried)."""
     payment: dict[str, Any] | None = None
     try:
         payment = read_payment(client, payment_id)
         outcome = reconcile(tenant_id, payment_id, payment, platform)
     except PermanentError as exc:
-        _mark(tenant_id, payment_id, version_of(payment))  # this version can't be applied; a newer one is tried
-        synclog.write(
-            synclog.LogEntry(
-                tenant_id=tenant_id,
-                target="qbo",
-                entity="payment",
-                source_id=payment_id,
-                outcome="failed",
-                message=f"QBO payment {payment_id}: {exc}" + (f" (code {exc.code})" if exc.code else ""),
-            )
-        )
-        return Outcome()
+        _mark(tenant_id, payment_id, version_of(payment))
+        raise PermanentError(f"QBO payment {payment_id}: {exc}", code=exc.code, hint=exc.hint) from exc
     _mark(tenant_id, payment_id, version_of(payment))
     changed = bool(outcome.recorded or outcome.reversed)
-    synclog.write(
-        synclog.LogEntry(
-            tenant_id=tenant_id,
-            target="qbo",
-            entity="payment",
-            source_id=payment_id,
-            outcome="recorded" if changed else "skipped",
-            message=_describe(payment_id, payment, outcome),
-            target_id=",".join(a.platform_payment_id for a in outcome.recorded),
-        )
+    return Pulled(
+        "recorded" if changed else "skipped",
+        _describe(payment_id, payment, outcome),
+        ",".join(a.platform_payment_id for a in outcome.recorded),
     )
-    return outcome

@@ -2,8 +2,8 @@
 "OAuth 2.0" guide for QuickBooks Online), disconnect, and the connection status.
 
 The `state` parameter binds the consent round trip to the tenant: `{tenant}.{nonce}.{mac}`, where mac is an
-HMAC-SHA256 over tenant and nonce keyed from the app's client secret. The nonce is stored (TENANT#{t} |
-OAUTHSTATE#{nonce}, 10-minute TTL, with the redirect URI used) and deleted under a condition when the
+HMAC-SHA256 over tenant and nonce keyed from the app's client secret. The nonce is stored (state.keys.oauth_state,
+10-minute TTL, with the redirect URI used) and deleted under a condition when the
 callback consumes it, so a forged state fails the MAC and a replayed one finds nothing: both are refused.
 """
 
@@ -14,29 +14,27 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ledgerbridge import admin
-from ledgerbridge.config import get_config
 from ledgerbridge.errors import AuthorizationRevoked, InvalidInput, LedgerBridgeError, PermanentError, TransientError
 from ledgerbridge.secure import same
+from ledgerbridge.state import keys
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.table import is_conditional_failure, live, state, ttl_in
+from ledgerbridge.targets.base import Connection as TargetConnection
+from ledgerbridge.targets.base import ConnectionStatus
 from ledgerbridge.targets.qbo import connection
 from ledgerbridge.targets.qbo.client import QboClient
 from ledgerbridge.targets.qbo.connection import Connection
-from ledgerbridge.targets.qbo.tokens import (
-    InvalidGrant,
-    OAuthClient,
-    QboTokens,
-    SecretsManagerTokenStore,
-    TokenGrant,
-)
-from ledgerbridge.tenants import IntegrationSettings, secret_name
+from ledgerbridge.targets.qbo.settings import QboSettings, qbo_environment
+from ledgerbridge.targets.qbo.tokens import InvalidGrant, OAuthClient, QboTokens, SecretsManagerTokenStore, TokenGrant
+from ledgerbridge.tenants import secret_name
 
 STATE_TTL_S = 600  # the consent screen has ten minutes
 CALLBACK_PATH = "/oauth/qbo/callback"
@@ -83,8 +81,7 @@ def begin(tenant_id: str, request_redirect_uri: str, oauth: OAuthClient | None =
     value = f"{tenant_id}.{nonce}.{_mac(_key(oauth), tenant_id, nonce)}"
     state().put_item(
         Item={
-            "pk": f"TENANT#{tenant_id}",
-            "sk": f"OAUTHSTATE#{nonce}",
+            **keys.oauth_state(tenant_id, nonce),
             "redirect_uri": redirect_uri,
             "created": datetime.now(UTC).isoformat(),
             "ttl": ttl_in(STATE_TTL_S),
@@ -101,7 +98,7 @@ def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str]:
         raise InvalidInput("the state parameter is not one LedgerBridge issued", "state")
     try:
         old = state().delete_item(
-            Key={"pk": f"TENANT#{tenant_id}", "sk": f"OAUTHSTATE#{nonce}"},
+            Key=keys.oauth_state(tenant_id, nonce),
             ConditionExpression="attribute_exists(pk)",
             ReturnValues="ALL_OLD",
         )
@@ -169,7 +166,7 @@ class _GrantToken:
 def _opens_realm(grant: TokenGrant, realm_id: str) -> bool:
     """Read the company's CompanyInfo with the new token: Intuit answers it only for the company the user
     consented for (a token of another company gets an authorization fault)."""
-    client = QboClient(realm_id, get_config().qbo_api_base_url, _GrantToken(grant), max_retries=0)
+    client = QboClient(realm_id, qbo_environment().qbo_api_base_url, _GrantToken(grant), max_retries=0)
     try:
         info = client.read("CompanyInfo", realm_id)
     except PermanentError:
@@ -190,9 +187,7 @@ def _set_realm(tenant_id: str, realm_id: str) -> None:
     name = secret_name(tenant_id, "qbo")
     if index is None:
         integrations.append(
-            IntegrationSettings(
-                target="qbo", entities=["invoice", "customer", "payment"], secret_name=name, realm_id=realm_id
-            )
+            QboSettings(entities=["invoice", "customer", "payment"], secret_name=name, realm_id=realm_id)
         )
     else:
         integrations[index] = integrations[index].model_copy(update={"realm_id": realm_id, "secret_name": name})
@@ -223,7 +218,7 @@ def disconnect(tenant_id: str, oauth: OAuthClient | None = None) -> tuple[Connec
 
 def _clear_realm(tenant_id: str) -> None:
     tenant = tenant_store.load(tenant_id)
-    if any(i.target == "qbo" and i.realm_id for i in tenant.integrations):
+    if any(isinstance(i, QboSettings) and i.realm_id for i in tenant.integrations):
         integrations = [i.model_copy(update={"realm_id": ""}) if i.target == "qbo" else i for i in tenant.integrations]
         admin.update_tenant(tenant_id, {"integrations": [i.model_dump() for i in integrations]})
 
@@ -244,3 +239,40 @@ def status(tenant_id: str, now: float | None = None) -> Status:
             if tokens.refresh_expires_at <= (now or datetime.now(UTC).timestamp()):
                 verdict, reason = "reconnect_required", "the QuickBooks refresh token has expired"
     return Status(tenant_id, verdict, current.realm_id, current.connected_at, reason, expires)
+
+
+def _status(found: Connection | Status) -> ConnectionStatus:
+    detail = {"refresh_token_expires_at": found.refresh_token_expires_at} if isinstance(found, Status) else {}
+    return ConnectionStatus(
+        found.tenant_id,
+        found.status,
+        found.realm_id,
+        found.connected_at,
+        found.reason,
+        {k: v for k, v in detail.items() if v},
+    )
+
+
+class QboConnection:
+    """The OAuth flow above as the plug-in's Connection (targets.base): the account is the realm id."""
+
+    def begin(self, tenant_id: str, redirect_uri: str) -> str:
+        return begin(tenant_id, redirect_uri)
+
+    def complete(self, params: Mapping[str, str]) -> ConnectionStatus:
+        state_value = params.get("state", "")
+        return _status(
+            complete(state_value, params.get("code", ""), params.get("realmId", ""), params.get("error", ""))
+        )
+
+    def disconnect(self, tenant_id: str) -> ConnectionStatus:
+        done, revoked = disconnect(tenant_id)
+        found = _status(done)
+        return replace(found, detail={**found.detail, "revoked": str(revoked).lower()})
+
+    def status(self, tenant_id: str) -> ConnectionStatus:
+        return _status(status(tenant_id))
+
+
+def _conforms(flow: QboConnection) -> TargetConnection:
+    return flow  # mypy checks here that QboConnection satisfies the Connection protocol

@@ -1,4 +1,4 @@
-"""Intuit's webhooks (research 1.13): verify, read both payload shapes, turn Payment changes into pull jobs.
+"""Intuit's webhooks (Intuit: webhooks): verify, read both payload shapes, turn Payment changes into pull jobs.
 
 One app-level endpoint serves every connected company: each notification names its realm, and the realm
 index (targets.qbo.connection) names the tenant. Intuit wants a 2xx within 3 s and re-sends the whole POST
@@ -13,7 +13,7 @@ The event id of a notified change is `qbo:{realm}:Payment:{id}:{epoch seconds of
 Intuit's retries of a delivery carry the same change and are dropped as duplicates. The operation is part of
 it because QBO's times have one-second resolution, and a payment created and voided within one second is two
 changes. (The CDC catch-up does not need to guess these ids: it skips payments whose current SyncToken the
-platform already agrees with; see ledgerbridge.catchup.)
+platform already agrees with; see targets.qbo.catchup.)
 """
 
 from __future__ import annotations
@@ -21,17 +21,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ledgerbridge.errors import InvalidInput
+from ledgerbridge import secrets
+from ledgerbridge.errors import InvalidInput, NotFound
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.secure import same
+from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.targets.base import WebhookIntake
+from ledgerbridge.targets.qbo import connection
 from ledgerbridge.targets.qbo.client import parse_time
+from ledgerbridge.targets.qbo.settings import qbo_environment, qbo_settings
 from ledgerbridge.tenants import Tenant
-from ledgerbridge.webhook import IntakeResult, claim_key, enqueue_once
 
 SIGNATURE_HEADER = "intuit-signature"
 WANTED_ENTITIES = frozenset({"Payment"})
@@ -115,7 +119,7 @@ def payment_job(
         tenant_id=tenant_id,
         target="qbo",
         entity="payment",
-        direction="pull",
+        kind="pull",
         source_id=change.entity_id,
         event_id=event
         or event_id(change.realm_id, change.entity, change.entity_id, change.updated_at, change.operation),
@@ -126,20 +130,12 @@ def payment_job(
 
 
 def wants_payments(tenant: Tenant) -> bool:
-    integration = tenant.integration("qbo")
+    integration = qbo_settings(tenant)
     return integration is not None and bool(integration.realm_id) and "payment" in integration.entities
 
 
-def accept(
-    changes: Sequence[Change],
-    *,
-    tenant_for_realm: Callable[[str], Tenant | None],
-    claim: Callable[[str, str], bool],
-    release: Callable[[str, str], None],
-    publish: Callable[[Sequence[SyncJob]], None],
-) -> IntakeResult:
-    """Route changes to pull jobs. `claim(tenant, key)` is False for a change already enqueued (by an earlier
-    delivery or by the CDC catch-up); if publishing fails the claims are released so Intuit's retry counts."""
+def route(changes: Sequence[Change], tenant_for_realm: Callable[[str], Tenant | None]) -> tuple[list[SyncJob], int]:
+    """Changes -> pull jobs of the tenants that take payments back, and how many changes nobody wants."""
     jobs: list[SyncJob] = []
     ignored = 0
     tenants: dict[str, Tenant | None] = {}
@@ -154,10 +150,32 @@ def accept(
             ignored += 1
             continue
         jobs.append(payment_job(tenant.tenant_id, change))
-    return enqueue_once(
-        jobs,
-        ignored,
-        claim=lambda job: claim(job.tenant_id, claim_key(job)),
-        release=lambda job: release(job.tenant_id, claim_key(job)),
-        publish=publish,
-    )
+    return jobs, ignored
+
+
+def tenant_for_realm(realm_id: str) -> Tenant | None:
+    """The tenant connected to a QuickBooks company (the realm index), if it still exists."""
+    tenant_id = connection.tenant_for_realm(realm_id)
+    if tenant_id is None:
+        return None
+    try:
+        return tenant_store.load(tenant_id)
+    except NotFound:
+        return None
+
+
+class QboWebhook:
+    """Intuit's notifications as the plug-in's WebhookIntake (POST /webhooks/qbo)."""
+
+    signature_header = SIGNATURE_HEADER
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        verifier = str(secrets.read_json(qbo_environment().qbo_app_secret_name).get("verifier_token") or "")
+        return verify_signature(verifier, raw_body, headers.get(SIGNATURE_HEADER, ""))
+
+    def jobs(self, body: Any) -> tuple[list[SyncJob], int]:
+        return route(parse(body), tenant_for_realm)
+
+
+def _conforms(intake: QboWebhook) -> WebhookIntake:
+    return intake  # mypy checks here that QboWebhook satisfies the WebhookIntake protocol

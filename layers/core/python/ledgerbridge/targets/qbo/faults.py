@@ -1,6 +1,6 @@
 """QBO wire format: JSON with exact Decimals, Fault bodies (JSON or XML) and what each Fault means to us.
 
-Fault shapes and codes: shared/research/accounting-targets.md 1.2, 1.11, 1.12 (docs/qbo.md has the table).
+Fault shapes and codes (Intuit: OAuth 2.0, limits and throttles, error codes; docs/qbo.md has the table).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
-from ledgerbridge.errors import AuthorizationRevoked, LedgerBridgeError, PermanentError, TransientError
+from ledgerbridge.errors import AuthorizationRevoked, Conflict, LedgerBridgeError, PermanentError, TransientError
 
-THROTTLE_WAIT_S = 60.0  # limits page: on 429 wait 60 s (research 1.11); used when no Retry-After is sent
+THROTTLE_WAIT_S = 60.0  # limits page: on 429 wait 60 s (Intuit: limits and throttles); used when no Retry-After is sent
 
 
 def dumps(obj: Any) -> str:
@@ -182,7 +182,7 @@ class QboPermanentError(PermanentError):
         self.element = element
 
 
-class StaleObjectError(QboPermanentError):
+class StaleObjectError(QboPermanentError, Conflict):
     """5010: the SyncToken sent is not the current one; re-read and retry."""
 
 
@@ -206,7 +206,7 @@ def error_for(status: int, fault: Fault | None, retry_after: float | None = None
     code = fault.code if fault else ""
     text = fault.text() if fault else f"HTTP {status}"
     where = f" ({where})" if where else ""
-    if status == 429 or code == "3001":  # older throttles came back as 403 (research 1.11)
+    if status == 429 or code == "3001":  # older throttles came back as 403 (Intuit: limits and throttles)
         return TransientError(f"QuickBooks throttled the request{where}: {text}", retry_after or THROTTLE_WAIT_S)
     if status >= 500 or (fault is not None and fault.type.lower() == "systemfault"):
         return TransientError(f"QuickBooks failed{where}: {text}", retry_after)
