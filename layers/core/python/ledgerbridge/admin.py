@@ -26,7 +26,7 @@ class TenantSecrets(BaseModel):
     servicetrade: dict[str, str] | None = Field(
         default=None, description="client_id + client_secret, or refresh_token, of the platform account"
     )
-    webhook_hmac: str | None = None
+    webhook_hmac: str | None = Field(default=None, min_length=1)  # Secrets Manager refuses an empty secret
     targets: dict[TargetName, dict[str, str]] = Field(
         default_factory=dict, description="target name -> its credentials (the keys its plug-in documents)"
     )
