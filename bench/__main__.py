@@ -17,6 +17,7 @@ from typing import Any
 BENCHMARKS = [
     "bench.exports",
     "bench.qbo",
+    "bench.webhook",
     "bench.coldstart",
     "bench.intacct",
     "bench.qbd",

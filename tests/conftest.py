@@ -30,8 +30,10 @@ def reset_caches() -> None:
 
     from ledgerbridge import aws, wiring
     from ledgerbridge.config import get_config
+    from ledgerbridge.state.table import forget_all
 
     get_config.cache_clear()
+    forget_all()
     aws.reset()
     wiring.reset()
     parameters.clear_caches()

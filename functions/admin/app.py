@@ -11,9 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ledgerbridge import admin, config
-from ledgerbridge.api import make_resolver
+from ledgerbridge.api import error_response, make_resolver
 from ledgerbridge.config import ApiEnvironment
 from ledgerbridge.console import activity, replay
+from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import synclog
@@ -26,6 +27,16 @@ ENV = config.check(ApiEnvironment)  # cold start: a missing setting fails the in
 
 app = make_resolver()
 MAX_DRY_RUN = 200
+
+
+@app.exception_handler(PermanentError)
+def _refused(exc: PermanentError) -> Response[str]:
+    return error_response(502, f"the platform or the accounting system refused: {exc}")
+
+
+@app.exception_handler(TransientError)
+def _unavailable(exc: TransientError) -> Response[str]:
+    return error_response(503, f"the platform or the accounting system could not be reached; try again ({exc})")
 
 
 class CreateTenantRequest(BaseModel):
@@ -47,14 +58,9 @@ class DryRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     target: str = Field(default="", max_length=40)
     invoice_ids: list[str] = Field(default_factory=list, max_length=200)
-    status: str = "pending_accounting"
+    status: str = Field(default="pending_accounting", pattern=r"^[a-z_]{1,40}$")
     transaction_after: date | None = None
     transaction_before: date | None = None
-
-
-class CredentialRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    purpose: str
 
 
 @app.post("/admin/tenants")
@@ -74,9 +80,20 @@ def update_tenant(tenant_id: str, request: UpdateTenantRequest) -> dict[str, Any
 
 
 @app.post("/admin/tenants/<tenant_id>/credentials")
-def issue_credential(tenant_id: str, request: CredentialRequest) -> Response[Any]:
-    value = admin.issue_credential(tenant_id, request.purpose)
+def issue_credential(tenant_id: str, request: admin.CredentialRequest) -> Response[Any]:
+    value = admin.issue_credential(tenant_id, request)
     return Response(status_code=201, content_type="application/json", body={"credential": value})
+
+
+@app.get("/admin/tenants/<tenant_id>/credentials")
+def list_credentials(tenant_id: str) -> dict[str, Any]:
+    return {"credentials": [c.as_dict() for c in admin.credentials(tenant_id)]}
+
+
+@app.delete("/admin/tenants/<tenant_id>/credentials/<key_id>")
+def revoke_credential(tenant_id: str, key_id: str) -> Response[str]:
+    admin.revoke_credential(tenant_id, key_id)
+    return Response(status_code=204, body="")
 
 
 @app.get("/admin/tenants/<tenant_id>/sync-log")
@@ -138,6 +155,6 @@ def retry_failed(tenant_id: str, request: RetryFailedRequest) -> dict[str, Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry secrets
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

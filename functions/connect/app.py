@@ -1,6 +1,6 @@
 """QuickBooks Online connection routes: authorize (302 to Intuit), the OAuth callback, disconnect, status.
 
-GET  /tenants/{tenant_id}/qbo/connect      tenant credential (purpose files) -> 302 to Intuit's consent screen
+GET  /tenants/{tenant_id}/qbo/connect      tenant credential (scope connect) -> 302 to Intuit's consent screen
 GET  /oauth/qbo/callback                   public; Intuit comes back here with code, state, realmId
 POST /tenants/{tenant_id}/qbo/disconnect   tenant credential -> revoke at Intuit, mark disconnected
 GET  /tenants/{tenant_id}/qbo/status       tenant credential -> connected | disconnected | reconnect_required
@@ -58,7 +58,7 @@ def callback_url(event: APIGatewayProxyEvent) -> str:
 @app.get("/tenants/<tenant_id>/qbo/connect")
 def authorize(tenant_id: str) -> Response[str]:
     event = app.current_event
-    require_tenant(tenant_id, bearer(event.headers), "files")
+    require_tenant(tenant_id, bearer(event.headers), "connect")
     url = connect.begin(tenant_id, callback_url(event))
     return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"}, body="")
 
@@ -77,19 +77,19 @@ def callback() -> Response[Any]:
 
 @app.post("/tenants/<tenant_id>/qbo/disconnect")
 def disconnect(tenant_id: str) -> dict[str, Any]:
-    require_tenant(tenant_id, bearer(app.current_event.headers), "files")
+    require_tenant(tenant_id, bearer(app.current_event.headers), "connect")
     done, revoked = connect.disconnect(tenant_id)
     return {"tenant_id": tenant_id, "status": done.status, "realm_id": done.realm_id, "revoked": revoked}
 
 
 @app.get("/tenants/<tenant_id>/qbo/status")
 def status(tenant_id: str) -> dict[str, Any]:
-    require_tenant(tenant_id, bearer(app.current_event.headers), "files")
+    require_tenant(tenant_id, bearer(app.current_event.headers), "connect")
     return connect.status(tenant_id).as_dict()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry secrets
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

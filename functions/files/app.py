@@ -25,6 +25,7 @@ from ledgerbridge.errors import NotFound, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import exports, layouts
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.state.tenants import Scope
 from ledgerbridge.targets.qbd import qwc
 
 ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the init, by name
@@ -34,8 +35,8 @@ LAYOUT_MAX_BYTES = 256 * 1024
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _authorize(tenant_id: str) -> None:
-    require_tenant(tenant_id, bearer(app.current_event.headers), "files")
+def _authorize(tenant_id: str, scope: Scope = "files") -> None:
+    require_tenant(tenant_id, bearer(app.current_event.headers), scope)
     logger.append_keys(tenant_id=tenant_id)
 
 
@@ -89,7 +90,7 @@ def confirm(tenant_id: str, export_id: str) -> Response[Any]:
 
 @app.put("/tenants/<tenant_id>/layouts/<layout_name>")
 def save_layout(tenant_id: str, layout_name: str) -> Response[Any]:
-    _authorize(tenant_id)
+    _authorize(tenant_id, "layouts")
     data = json_body(app.current_event.body, LAYOUT_MAX_BYTES)
     if not isinstance(data, dict):
         raise HttpError(400, "layout: must be a JSON object", "layout")
@@ -124,6 +125,6 @@ def openapi() -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry secrets
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -60,8 +60,10 @@ class SandboxApp:
         adapter = URLS.bind_to_environ(environ)
         try:
             endpoint, values = adapter.match()
-        except HTTPException as exc:
-            return exc(environ, start_response)
+        except HTTPException as exc:  # QBO answers every request with a Fault, never an HTML error page
+            fault = faults.unsupported(f"Operation Could not find resource for relative path: {request.path}")
+            fault.status = exc.code or 400
+            return self._fault(fault, request)(environ, start_response)
         handler: Callable[..., Response] = getattr(self, f"_{endpoint}")
         response = handler(request, **values)
         return response(environ, start_response)
@@ -95,8 +97,12 @@ class SandboxApp:
 
     # -- the accounting API ------------------------------------------------------------------------------
 
-    def _fault(self, fault: QboFault) -> Response:
+    def _fault(self, fault: QboFault, request: Request | None = None) -> Response:
         now = self.state.clock.now()
+        if request is not None and request.accept_mimetypes.best_match(["application/json", "application/xml"]) == (
+            "application/xml"
+        ):
+            return Response(fault.xml(now), fault.status, content_type="application/xml")
         if fault.status == 429:
             headers = {}
             if self.state.options.api.retry_after_s is not None:
@@ -206,9 +212,13 @@ class SandboxApp:
 
     def _read(self, request: Request, realm_id: str, entity: str, obj_id: str) -> Response:
         def work(realm: Realm) -> tuple[int, str]:
+            now = qbo_time(self.state.clock.now())
+            if entity == "companyinfo" and obj_id == realm_id:  # the company itself; apps read it after connecting
+                info = {"Id": realm_id, "CompanyName": f"Sandbox Company {realm_id}", "Country": "US", "SyncToken": "0"}
+                return 200, jsonio.dumps({"CompanyInfo": info, "time": now})
             if entity not in ENTITIES:
                 raise faults.unsupported(f"Operation Could not find resource for relative path: /{entity}")
-            doc = realm.read(entity, obj_id)
+            doc = realm.read(entity, obj_id, request.args.get("include", ""))
             return 200, jsonio.dumps({ENTITIES[entity]: doc, "time": qbo_time(self.state.clock.now())})
 
         return self._api(request, realm_id, False, False, work)

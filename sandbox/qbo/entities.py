@@ -58,9 +58,30 @@ FILTERABLE: dict[str, frozenset[str]] = {
     "TaxCode": _COMMON | {"Name", "Active", "Taxable"},
     "Class": _COMMON | {"Name", "FullyQualifiedName", "Active"},
     "Department": _COMMON | {"Name", "FullyQualifiedName", "Active"},
-    "Account": _COMMON | {"Name", "FullyQualifiedName", "AccountType", "Classification", "Active"},
+    "Account": _COMMON | {"Name", "FullyQualifiedName", "AccountType", "AccountSubType", "Classification", "Active"},
     "Invoice": _COMMON | {"DocNumber", "TxnDate", "DueDate", "CustomerRef", "TotalAmt", "Balance"},
     "Payment": _COMMON | {"TxnDate", "CustomerRef", "TotalAmt", "PaymentRefNum"},
+}
+
+
+# AccountType -> (Classification, the AccountSubType used when none is given). Types, classifications and
+# subtype names from Intuit's Account entity reference and its "account classifications" table.
+ACCOUNT_TYPES: dict[str, tuple[str, str]] = {
+    "Bank": ("Asset", "Checking"),
+    "Other Current Asset": ("Asset", "OtherCurrentAssets"),
+    "Fixed Asset": ("Asset", "OtherFixedAssets"),
+    "Other Asset": ("Asset", "OtherLongTermAssets"),
+    "Accounts Receivable": ("Asset", "AccountsReceivable"),
+    "Equity": ("Equity", "OpeningBalanceEquity"),
+    "Expense": ("Expense", "OtherMiscellaneousServiceCost"),
+    "Other Expense": ("Expense", "OtherMiscellaneousExpense"),
+    "Cost of Goods Sold": ("Expense", "SuppliesMaterialsCogs"),
+    "Accounts Payable": ("Liability", "AccountsPayable"),
+    "Credit Card": ("Liability", "CreditCard"),
+    "Long Term Liability": ("Liability", "OtherLongTermLiabilities"),
+    "Other Current Liability": ("Liability", "OtherCurrentLiabilities"),
+    "Income": ("Revenue", "ServiceFeeIncome"),
+    "Other Income": ("Revenue", "OtherMiscellaneousIncome"),
 }
 
 
@@ -147,7 +168,12 @@ def prepare_named(
     if entity == "Account":
         if not doc.get("AccountType"):
             raise faults.business_validation("AccountType is required", "AccountType")
-        doc.setdefault("Classification", "Revenue" if doc["AccountType"] == "Income" else "Asset")
+        kind = doc["AccountType"]
+        if kind not in ACCOUNT_TYPES:
+            raise faults.validation("2170", "Invalid Enumeration", f"AccountType {kind!r} is not valid", "AccountType")
+        classification, subtype = ACCOUNT_TYPES[kind]
+        doc["AccountSubType"] = doc.get("AccountSubType") or subtype
+        doc["Classification"] = classification
 
 
 def _line_amount(line: dict[str, Any], n: int) -> Decimal:
@@ -174,12 +200,12 @@ def prepare_invoice(
             for key, target in (("TaxCodeRef", "TaxCode"), ("ClassRef", "Class")):
                 if isinstance(detail.get(key), dict):
                     realm.resolve(detail[key], target, key, horizon)
-            if "Qty" in detail and "UnitPrice" in detail:
-                qty, price = money(detail["Qty"], "Qty"), money(detail["UnitPrice"], "UnitPrice")
-                if cents(qty * price) != cents(amount):
-                    raise faults.business_validation(
-                        f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", "Line.Amount"
-                    )
+            qty, price = money(detail.get("Qty", 0), "Qty"), money(detail.get("UnitPrice", 0), "UnitPrice")
+            # QBO checks Amount = Qty x UnitPrice only when both are given, non-zero
+            if qty and price and cents(qty * price) != cents(amount):
+                raise faults.business_validation(
+                    f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", "Line.Amount"
+                )
             subtotal += amount
         elif kind == "DiscountLineDetail":
             subtotal -= _line_amount(line, n)

@@ -1,6 +1,6 @@
 """The subset of the QBO query language a client uses (research 1.8):
 
-    SELECT * | COUNT(*) FROM Entity [WHERE f op v [AND ...]] [ORDERBY f [ASC|DESC], ...]
+    SELECT * | COUNT(*) | *, Prop | Prop, Prop FROM Entity [WHERE f op v [AND ...]] [ORDERBY f [ASC|DESC], ...]
         [STARTPOSITION n] [MAXRESULTS m]
 
 op is = != < > <= >= IN (...) LIKE '%x%'. OR, JOIN and GROUP BY are refused as QBO refuses them. Strings are
@@ -46,6 +46,7 @@ class Condition:
 class Select:
     entity: str
     count: bool = False
+    fields: list[str] = field(default_factory=list)  # a projection; empty = every property (*)
     where: list[Condition] = field(default_factory=list)
     order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
     start: int = 1
@@ -122,10 +123,20 @@ class _Parser:
             self.expect("punct", "*")
             self.expect("punct", ")")
             count = True
-        else:
-            self.expect("punct", "*")  # QBO's classic docs: all properties, no projections
+        fields: list[str] = []
+        if not count:  # `*`, `*, Sku` or `Id, Name` (Intuit's query reference: select * or a property list)
+            star = self.peek() == ("punct", "*")
+            if star:
+                self.expect("punct", "*")
+            else:
+                fields.append(self.expect("word"))
+            while self.peek() == ("punct", ","):
+                self.expect("punct", ",")
+                name = self.expect("word")
+                if not star:
+                    fields.append(name)
         self.expect_keyword("FROM")
-        sel = Select(entity=self.expect("word"), count=count)
+        sel = Select(entity=self.expect("word"), count=count, fields=fields)
         if self.keyword("WHERE"):
             sel.where.append(self.condition())
             while self.keyword("AND"):

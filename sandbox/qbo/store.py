@@ -40,6 +40,11 @@ class CompanySettings:
     hide_inactive_in_queries: bool = True
     # How long a requestid is remembered. Intuit publishes no figure; 24 h covers any SQS retry schedule.
     requestid_window_s: float = 24 * 3600
+    # QuickBooks Payments on: an invoice with a BillEmail read with include=invoiceLink carries InvoiceLink.
+    online_payments: bool = True
+
+
+OUTPUT_ONLY = ("InvoiceLink",)  # computed on read (include=invoiceLink); a client sending one is ignored
 
 
 @dataclass
@@ -136,19 +141,25 @@ class Realm:
 
     # -- operations --------------------------------------------------------------------------------------
 
-    def read(self, entity: str, obj_id: str) -> dict[str, Any]:
+    def read(self, entity: str, obj_id: str, include: str = "") -> dict[str, Any]:
         name = self._entity(entity)
         obj = self.objects[name].get(obj_id)
         if obj is None:
             raise faults.not_found(name, obj_id)
-        return copy.deepcopy(obj)
+        doc = copy.deepcopy(obj)
+        # Intuit's Invoice reference: include=invoiceLink returns the customer's pay-online link when online
+        # payment is on for the company and the invoice has a BillEmail.
+        email = (doc.get("BillEmail") or {}).get("Address")
+        if name == "Invoice" and include == "invoiceLink" and self.settings.online_payments and email:
+            doc["InvoiceLink"] = f"https://connect.intuit.com/t/sandbox/{self.realm_id}-{obj_id}"
+        return doc
 
     def create(self, entity: str, body: dict[str, Any], horizon: int | None = None) -> dict[str, Any]:
         name = self._entity(entity)
         if name in READ_ONLY:
             raise faults.unsupported(f"Operation Create is not supported for {name}")
         doc = copy.deepcopy(body)
-        for key in ("Id", "SyncToken", "MetaData", "sparse"):
+        for key in ("Id", "SyncToken", "MetaData", "sparse", *OUTPUT_ONLY):
             doc.pop(key, None)
         PREPARE[name](self, name, doc, None, horizon)
         doc["Id"] = str(self._next_id)
@@ -172,7 +183,7 @@ class Realm:
             doc.update(copy.deepcopy(body))  # top-level fields replace; arrays such as Line wholesale
         else:
             doc = copy.deepcopy(body)  # a full update clears every writable field it leaves out
-        for key in ("sparse", "MetaData", "TotalAmt", "Balance", "UnappliedAmt", "FullyQualifiedName"):
+        for key in ("sparse", "MetaData", "TotalAmt", "Balance", "UnappliedAmt", "FullyQualifiedName", *OUTPUT_ONLY):
             if key != "TotalAmt" or name != "Payment":
                 doc.pop(key, None)
         PREPARE[name](self, name, doc, old, horizon)
@@ -240,6 +251,9 @@ class Realm:
             return {"totalCount": total}
         if not page:
             return {}
+        if sel.fields:  # a projection: the listed properties (and Id), marked sparse as QBO marks partial objects
+            keep = {"Id", *sel.fields}
+            page = [{**{k: v for k, v in d.items() if k in keep}, "sparse": True} for d in page]
         return {name: copy.deepcopy(page), "startPosition": sel.start, "maxResults": len(page)}
 
     def cdc(self, entities: list[str], changed_since: float) -> list[dict[str, Any]]:

@@ -24,3 +24,29 @@ def test_the_files_function_serves_it(aws: Any) -> None:
     status, _, body = call_api("GET", "/openapi.json")
     assert status == 200
     assert body == json.loads(SHIPPED.read_text())
+
+
+def test_every_operation_declares_its_security_and_its_error_answers() -> None:
+    document = json.loads(SHIPPED.read_text())
+    schemes = document["components"]["securitySchemes"]
+    assert {"bearerCredential", "webhookToken", "webhookTokenHeader", "intuitSignature", "sigv4"} <= set(schemes)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert "security" in operation, where
+            assert all(name in schemes for req in operation["security"] for name in req), where
+            assert "422" not in operation["responses"], where
+            for status in ("400", "404"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, where
+            if path.startswith("/tenants/"):
+                assert operation["security"] == [{"bearerCredential": []}], where
+                assert {"401", "403"} <= set(operation["responses"]), where
+            if path.startswith("/admin/"):
+                assert operation["security"] == [{"sigv4": []}], where
+
+
+def test_the_callback_requires_what_the_code_requires() -> None:
+    callback = json.loads(SHIPPED.read_text())["paths"]["/oauth/qbo/callback"]["get"]
+    required = {p["name"] for p in callback["parameters"] if p.get("required")}
+    assert required == {"state", "code", "realmId"}

@@ -21,6 +21,7 @@ from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import mappings, synclog
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.sync.batch import BatchOutcome
+from ledgerbridge.targets.qbo import connection
 from ledgerbridge.targets.qbo import tokens as qbo_tokens
 from ledgerbridge.targets.qbo.budget import RealmBudget
 from ledgerbridge.targets.qbo.settings import QboSettings, qbo_environment
@@ -208,6 +209,30 @@ def test_a_reused_state_is_refused(world: World) -> None:
     again = consent(start_connect(world))
     status, _, _ = call_api("GET", "/oauth/qbo/callback", query={**again, "state": params["state"]})
     assert status == 400
+
+
+def test_a_realm_the_user_did_not_consent_for_is_refused_after_the_exchange(world: World) -> None:
+    """The callback's realmId is only a query parameter: the new token must open that company."""
+    victim = "9130357000000123"
+    world.qbo.state.add_realm(victim)
+    params = consent(start_connect(world))  # the user consents for the sandbox's own company
+    status, _, body = call_api("GET", "/oauth/qbo/callback", query={**params, "realmId": victim})
+    assert status == 400
+    assert body["error"]["message"] == "QuickBooks did not confirm this connection; start again from LedgerBridge"
+    assert qbo_status(world)["status"] == "disconnected"
+    assert connection.tenant_for_realm(victim) is None
+
+
+def test_the_callback_does_not_tell_whether_a_company_is_taken(world: World) -> None:
+    taken = "9130357000000456"
+    world.qbo.state.add_realm(taken)
+    connection.link_realm(taken, "other-tenant")
+    connection.save(connection.Connection("other-tenant", "connected", taken, connected_at="2026-01-01T00:00:00+00:00"))
+    params = consent(start_connect(world))
+    status, _, body = call_api("GET", "/oauth/qbo/callback", query={**params, "realmId": taken})
+    assert status == 400, body  # not 409: the caller never proved they administer that company
+    assert body["error"]["message"] == "QuickBooks did not confirm this connection; start again from LedgerBridge"
+    assert connection.tenant_for_realm(taken) == "other-tenant"
 
 
 def test_connect_routes_need_the_tenants_credential(world: World) -> None:

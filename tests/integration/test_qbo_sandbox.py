@@ -321,7 +321,7 @@ def test_query_subset(api: Api, server: QboSandboxServer) -> None:
     ("statement", "code"),
     [
         ("select * from Item where Name = 'a' or Name = 'b'", "4000"),
-        ("select Name from Item", "4000"),
+        ("select Name, from Item", "4000"),
         ("select * from Item where Name = ", "4000"),
         ("select * from Item where UnitPrice = 0", "4001"),
         ("select * from Gizmo", "4001"),

@@ -182,3 +182,54 @@ def test_date_patterns(pattern: str, expected: str) -> None:
 def test_date_pattern_needs_a_token() -> None:
     with pytest.raises(ExprError):
         compile_date_pattern("//")
+
+
+# --- output-size bounds: a short expression must not build a huge string ----------------------------------
+
+TENFOLD = "'a', 'aaaaaaaaaa'"
+
+
+def nested_replace(inner: str, times: int) -> str:
+    for _ in range(times):
+        inner = f"replace({inner}, {TENFOLD})"
+    return inner
+
+
+def test_a_constant_that_would_grow_past_the_bound_is_refused_with_its_column() -> None:
+    source = nested_replace("'aaaaaaaaaa'", 5)  # would be 1,000,000 characters; the 4th replace() passes 65,536
+    with pytest.raises(ExprError, match=r"up to 100000 characters; the limit is 65536 \(at column 9\)"):
+        compile_source(source, Scope())
+
+
+def test_a_field_expression_that_could_grow_past_the_bound_is_refused_at_type_check() -> None:
+    with pytest.raises(ExprError, match=r"replace\(\) could produce up to .* characters"):
+        compile_source(nested_replace("a", 2), Scope())
+    with pytest.raises(ExprError, match="concat"):
+        compile_source("concat(" + ", ".join([nested_replace("a", 1)] * 7) + ")", Scope())
+
+
+def test_ordinary_expressions_stay_within_the_bound() -> None:
+    assert run(nested_replace("a", 1), a="ab") == "aaaaaaaaaab"
+    assert run("concat(a, ' ', b, ' ', upper(a), n, format_date(d, 'mm/dd/yyyy'))", a="x", b="y", n=1, d=None)
+
+
+def test_every_string_operation_is_bounded_when_it_runs() -> None:
+    long = "a" * 40_000
+    with pytest.raises(ValueError, match="65536"):
+        run("concat(a, b)", a=long, b=long)
+    with pytest.raises(ValueError, match="65536"):
+        run("replace(a, 'a', 'aa')", a=long)
+    with pytest.raises(ValueError, match="65536"):
+        run("upper(concat(a, a))", a="ß" * 20_000)  # upper() of ß is SS
+    assert len(str(run("left(a, 5)", a=long * 10))) == 5
+
+
+def test_rounding_a_number_too_large_is_an_expression_error_not_a_crash() -> None:
+    with pytest.raises(ExprError, match="too large"):
+        compile_source(f"round({'9' * 400}, 2)", Scope())
+
+
+def test_a_number_with_a_huge_exponent_has_no_text_form() -> None:
+    with pytest.raises(ValueError, match="too large"):
+        to_text(Decimal("1e400"))
+    assert to_text(Decimal("1e20")) == "100000000000000000000"

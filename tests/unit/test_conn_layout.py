@@ -190,3 +190,14 @@ def test_builtin_files_are_plain_data() -> None:
         original = deepcopy(data)
         validate_layout(data)
         assert data == original  # validation never mutates its input
+
+
+def test_a_layout_whose_expression_could_build_a_huge_text_is_refused_naming_field_and_column() -> None:
+    grow = "'a', 'aaaaaaaaaa'"
+    source = f"replace(replace(replace(replace(replace('aaaaaaaaaa', {grow}), {grow}), {grow}), {grow}), {grow})"
+    with pytest.raises(LayoutError) as caught:
+        validate_layout(with_field(0, 1, source=source))
+    assert caught.value.field == "records[0].fields[1].source"
+    assert "the limit is 65536 (at column 9)" in str(caught.value)
+    with pytest.raises(LayoutError, match="too large to round"):
+        validate_layout(with_field(0, 1, source=f"round({'9' * 300}, 2)", type="number"))

@@ -82,7 +82,7 @@ def test_filters_and_ordering() -> None:
     "statement",
     [
         "select * from C where A = 'x' or B = 'y'",
-        "select Id from C",
+        "select Id, from C",
         "delete from C",
         "select * from C where",
         "select * from C where Id = 'unterminated",
@@ -113,3 +113,11 @@ def test_select_where_refuses_odd_names() -> None:
     with pytest.raises(ValueError):
         select_where("Customer where 1=1 --", {"DisplayName": "x"})
     assert quote("O'Brien \\ Sons") == r"'O\'Brien \\ Sons'"
+
+
+@pytest.mark.parametrize(
+    ("statement", "fields"),
+    [("select * from C", []), ("select *, Sku from C", []), ("select Id, Name from C", ["Id", "Name"])],
+)
+def test_projections_are_parsed(statement: str, fields: list[str]) -> None:
+    assert parse(statement).fields == fields

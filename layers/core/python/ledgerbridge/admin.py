@@ -26,7 +26,7 @@ class TenantSecrets(BaseModel):
     servicetrade: dict[str, str] | None = Field(
         default=None, description="client_id + client_secret, or refresh_token, of the platform account"
     )
-    webhook_hmac: str | None = None
+    webhook_hmac: str | None = Field(default=None, min_length=1)  # Secrets Manager refuses an empty secret
     targets: dict[TargetName, dict[str, str]] = Field(
         default_factory=dict, description="target name -> its credentials (the keys its plug-in documents)"
     )
@@ -96,8 +96,29 @@ def integration_plugin(tenant: Tenant, target: str = "") -> Plugin:
     raise InvalidInput(f"tenant {tenant.tenant_id!r} has no enabled {wanted}", "target")
 
 
-def issue_credential(tenant_id: str, purpose: str) -> str:
-    if purpose not in ("files", "webhook", "qbwc", "console"):
-        raise InvalidInput("purpose must be files, webhook, qbwc or console", "purpose")
+class CredentialRequest(BaseModel):
+    """A new credential: `files` is the API bearer (its scopes say which routes it opens), `webhook` the hook
+    token, `qbwc` the Web Connector password. Without `expires_in_days` it lives until revoked."""
+
+    model_config = ConfigDict(extra="forbid")
+    purpose: tenant_store.Purpose
+    scopes: list[tenant_store.Scope] = Field(default_factory=lambda: list(tenant_store.SCOPES), min_length=1)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3660)
+
+
+def issue_credential(tenant_id: str, request: CredentialRequest) -> str:
     tenant_store.load(tenant_id)
-    return tenant_store.issue_credential(tenant_id, purpose)
+    if request.purpose != "files" and request.scopes != list(tenant_store.SCOPES):
+        raise InvalidInput("scopes apply to files (API) credentials only", "scopes")
+    expires_in_s = request.expires_in_days * 86_400 if request.expires_in_days else None
+    return tenant_store.issue_credential(tenant_id, request.purpose, request.scopes, expires_in_s)
+
+
+def credentials(tenant_id: str) -> list[tenant_store.Credential]:
+    tenant_store.load(tenant_id)
+    return tenant_store.credentials(tenant_id)
+
+
+def revoke_credential(tenant_id: str, key_id: str) -> None:
+    tenant_store.load(tenant_id)
+    tenant_store.revoke_credential(tenant_id, key_id)

@@ -2,6 +2,7 @@
 `ledgerbridge` script is sandbox.cli, which adds `local serve` and `demo`).
 
     ledgerbridge tenant create|show|update ...   manage a tenant and its secrets (local or real AWS)
+    ledgerbridge credential issue|list|revoke --tenant T [--purpose P] [--scope S ...] [--expires-in-days N]
     ledgerbridge export run --tenant T --connector C --period P
     ledgerbridge sync dry-run --tenant T [--target NAME] [--invoice ID ...] [--status S]
     ledgerbridge replay list|run|failed --tenant T ...   dead letters and failed records (console/cli.py)
@@ -62,6 +63,26 @@ def cmd_tenant(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_credential(args: argparse.Namespace) -> int:
+    from ledgerbridge import admin
+
+    if args.local:
+        _use_local()
+    if args.action == "issue":
+        fields: dict[str, Any] = {"purpose": args.purpose, "expires_in_days": args.expires_in_days}
+        if args.scope:
+            fields["scopes"] = args.scope
+        _print({"credential": admin.issue_credential(args.tenant, admin.CredentialRequest.model_validate(fields))})
+    elif args.action == "list":
+        _print([c.as_dict() for c in admin.credentials(args.tenant)])
+    else:
+        if not args.key_id:
+            sys.exit("revoke needs --key-id (see `ledgerbridge credential list`)")
+        admin.revoke_credential(args.tenant, args.key_id)
+        _print({"revoked": args.key_id})
+    return 0
+
+
 def cmd_sync_dry_run(args: argparse.Namespace) -> int:
     from ledgerbridge.admin import integration_plugin
     from ledgerbridge.state import tenants as tenant_store
@@ -95,6 +116,16 @@ def main(argv: list[str] | None = None, extra: Sequence[Commands] = ()) -> int:
     tenant.add_argument("--secrets", help="JSON file: servicetrade, webhook_hmac, targets {name: credentials}")
     tenant.add_argument("--local", action="store_true", help="use the running local stack")
     tenant.set_defaults(func=cmd_tenant)
+
+    cred = sub.add_parser("credential", help="issue, list or revoke a tenant's credentials")
+    cred.add_argument("action", choices=["issue", "list", "revoke"])
+    cred.add_argument("--tenant", required=True)
+    cred.add_argument("--purpose", default="files", choices=["files", "webhook", "qbwc"], help="issue")
+    cred.add_argument("--scope", action="append", choices=["files", "layouts", "connect"], help="issue (repeatable)")
+    cred.add_argument("--expires-in-days", type=int, help="issue; without it the credential lives until revoked")
+    cred.add_argument("--key-id", help="revoke: the credential's id (from list)")
+    cred.add_argument("--local", action="store_true", help="use the running local stack")
+    cred.set_defaults(func=cmd_credential)
 
     from ledgerbridge.exports.cli import add_commands as add_export_commands
 

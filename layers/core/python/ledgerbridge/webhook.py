@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncEntity, SyncJob
+from ledgerbridge.secure import same
 from ledgerbridge.sync.intake import IntakeResult, claim_key, enqueue_once
 from ledgerbridge.tenants import Tenant
 
@@ -27,6 +28,7 @@ from ledgerbridge.tenants import Tenant
 # among them: they flow from the accounting system to the platform, never the other way.
 ENTITY_TYPES: dict[str, SyncEntity] = {"invoice": "invoice", "company": "customer"}
 SIGNATURE_HEADER = "x-ledgerbridge-signature"
+TOKEN_HEADER = "x-ledgerbridge-token"  # noqa: S105  # a header name, not a secret
 
 
 def _unix(value: Any) -> Any:
@@ -35,7 +37,8 @@ def _unix(value: Any) -> Any:
     return value
 
 
-UnixSeconds = Annotated[int, BeforeValidator(_unix), Field(ge=0)]
+LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last moment a datetime can hold
+UnixSeconds = Annotated[int, BeforeValidator(_unix), Field(ge=0, le=LAST_SECOND)]
 
 
 class _Model(BaseModel):
@@ -66,7 +69,7 @@ class Delivery(_Model):
 def verify_signature(secret: str, raw_body: bytes, presented: str) -> bool:
     """`sha256=<hex>` HMAC of the raw body, compared in constant time."""
     expected = "sha256=" + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, presented.strip())
+    return same(expected, presented.strip())
 
 
 def event_id(event: WebhookEvent) -> str:

@@ -9,6 +9,11 @@ Parsed here into a small tree, type-checked against the fields the rows really h
 closures. Nothing is ever evaluated as Python: there is no eval, no attribute access beyond the checked
 paths, no loops. Every function is pure, so a field's value depends only on the values of its paths;
 the renderer uses that to cache a field's finished cell by those values.
+
+Output size is bounded twice, because a 500-character expression of nested replace()/concat() could
+otherwise build gigabytes: the type check estimates the longest text every call can produce (a text field
+counts as PATH_TEXT characters) and refuses an expression that could exceed MAX_TEXT, naming the column;
+and every text-producing call checks its real result against MAX_TEXT before building it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ Fn = Callable[[Any], object]
 
 MAX_DEPTH = 16
 MAX_ARGS = 20
+MAX_TEXT = 65_536  # characters any expression may produce: far beyond any accounting file's cell
+PATH_TEXT = 1_024  # what the size estimate assumes for a text field (real values are checked when run)
+MAX_NUMBER_DIGITS = 40  # a number needing more digits than this has no text form (1e400 would be 400 chars)
+_TYPE_TEXT: dict[str, int] = {"number": MAX_NUMBER_DIGITS + 2, "date": 10, "flag": 5, "null": 0, "text": PATH_TEXT}
 
 
 class ExprError(ValueError):
@@ -149,7 +158,30 @@ def decimal_text(value: Decimal) -> str:
     """A number as plain text: no exponent, no trailing zeros (1.50 -> 1.5), never '-0'."""
     if not value:
         return "0"
+    if not value.is_finite() or abs(value.adjusted()) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"{value} is too large to write out (more than {MAX_NUMBER_DIGITS} digits)")
     return format(value.normalize(), "f")
+
+
+def bounded(text: str) -> str:
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"the text would be {len(text)} characters; the limit is {MAX_TEXT}")
+    return text
+
+
+def _concat(parts: list[str]) -> str:
+    size = sum(map(len, parts))
+    if size > MAX_TEXT:
+        raise ValueError(f"concat() would make {size} characters; the limit is {MAX_TEXT}")
+    return "".join(parts)
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    if len(new) > len(old):  # measure before building: the growth is count x the difference
+        size = len(text) + text.count(old) * (len(new) - len(old))
+        if size > MAX_TEXT:
+            raise ValueError(f"replace() would make {size} characters; the limit is {MAX_TEXT}")
+    return text.replace(old, new)
 
 
 def to_text(value: object) -> str:
@@ -252,9 +284,13 @@ def compile_source(text: str, scope: Scope) -> Compiled:
     node = parse(text)
     checker = _Checker(scope)
     vtype = checker.check(node)
+    _estimate(node, scope)
     paths = tuple(checker.paths)
     if not paths:
-        const = _build(node, scope, lambda _p: _none)(None)
+        try:
+            const = _build(node, scope, lambda _p: _none)(None)
+        except (ValueError, ArithmeticError) as exc:
+            raise ExprError(str(exc), node.col) from None
         return Compiled(vtype, (), _constant(const), constant=True, direct=False)
     if isinstance(node, PathNode):
         return Compiled(vtype, paths, _identity, constant=False, direct=True)
@@ -399,6 +435,44 @@ _ARITY: dict[str, tuple[int, int]] = {
     "if": (3, 3),
 }
 
+# --- size estimate ------------------------------------------------------------------------------------
+
+
+def _estimate(node: Node, scope: Scope) -> int:
+    """The most characters a checked expression can produce as text; ExprError past MAX_TEXT."""
+    if isinstance(node, Lit):
+        return len(to_text(node.value)) if node.type != "number" else _TYPE_TEXT["number"]
+    if isinstance(node, PathNode):
+        if node.parts[0] == "param":
+            return len(scope.params[node.parts[1]])
+        return _TYPE_TEXT[scope.path_type(node.parts)]
+    sizes = [_estimate(a, scope) for a in node.args]
+    name = node.name
+    if name == "concat":
+        size = sum(sizes)
+    elif name in ("upper", "lower"):
+        size = 3 * sizes[0]  # a case change can triple a character (e.g. U+0390)
+    elif name in ("left", "right"):
+        size = min(sizes[0], int(_lit(node.args[1], Decimal)))
+    elif name == "replace":
+        old, new = _lit(node.args[1], str), _lit(node.args[2], str)
+        size = sizes[0] + (sizes[0] // len(old)) * max(0, len(new) - len(old))
+    elif name == "format_date":
+        size = 2 * len(_lit(node.args[1], str))  # m and d become two digits at most
+    elif name == "lookup":
+        table = scope.tables[_lit(node.args[0], str)]
+        size = max([*map(len, table.values()), sizes[2] if len(sizes) == 3 else 0])
+    elif name == "if":
+        size = max(sizes[1:])
+    elif name in ("round", "abs", "neg"):
+        size = _TYPE_TEXT["number"]
+    else:  # trim, default
+        size = max(sizes)
+    if size > MAX_TEXT:
+        raise ExprError(f"{name}() could produce up to {size} characters; the limit is {MAX_TEXT}", node.col)
+    return size
+
+
 # --- closures -----------------------------------------------------------------------------------------
 
 
@@ -413,12 +487,12 @@ def _build(node: Node, scope: Scope, access: Callable[[PathParts], Fn]) -> Fn:
     fns = [_build(a, scope, access) for a in node.args]
     name = node.name
     if name == "concat":
-        return lambda k: "".join([to_text(f(k)) for f in fns])
+        return lambda k: _concat([to_text(f(k)) for f in fns])
     if name in ("upper", "lower", "trim"):
         methods: dict[str, Callable[[str], str]] = {"upper": str.upper, "lower": str.lower, "trim": str.strip}
         method = methods[name]
         f0 = fns[0]
-        return lambda k: method(to_text(f0(k)))
+        return lambda k: bounded(method(to_text(f0(k))))
     if name in ("left", "right"):
         f0, n = fns[0], int(_lit(node.args[1], Decimal))
         if name == "left":
@@ -431,7 +505,7 @@ def _build(node: Node, scope: Scope, access: Callable[[PathParts], Fn]) -> Fn:
         return right
     if name == "replace":
         f0, old, new = fns[0], _lit(node.args[1], str), _lit(node.args[2], str)
-        return lambda k: to_text(f0(k)).replace(old, new)
+        return lambda k: _replace(to_text(f0(k)), old, new)
     if name == "format_date":
         f0, fmt = fns[0], compile_date_pattern(_lit(node.args[1], str))
 

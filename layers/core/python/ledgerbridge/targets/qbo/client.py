@@ -70,8 +70,11 @@ class TokenProvider(Protocol):
 def parse_time(value: Any) -> datetime | None:
     """A QBO timestamp ("2026-01-05T10:00:00.000-08:00", "...Z", epoch seconds or ms) as an aware UTC datetime."""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        seconds = float(value) / (1000.0 if value > 10**11 else 1.0)
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            seconds = float(value) / (1000.0 if value > 10**11 else 1.0)
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, ValueError, OSError):  # past year 9999, or not finite: not a time at all
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     try:

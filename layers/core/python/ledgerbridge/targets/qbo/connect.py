@@ -1,5 +1,5 @@
-"""Connecting a tenant's QuickBooks Online company: the OAuth 2.0 authorization-code flow (Intuit: OAuth 2.0),
-disconnect, and the connection status.
+"""Connecting a tenant's QuickBooks Online company: the OAuth 2.0 authorization-code flow (Intuit's
+"OAuth 2.0" guide for QuickBooks Online), disconnect, and the connection status.
 
 The `state` parameter binds the consent round trip to the tenant: `{tenant}.{nonce}.{mac}`, where mac is an
 HMAC-SHA256 over tenant and nonce keyed from the app's client secret. The nonce is stored (state.keys.oauth_state,
@@ -10,6 +10,7 @@ callback consumes it, so a forged state fails the MAC and a replayed one finds n
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -21,16 +22,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ledgerbridge import admin
-from ledgerbridge.errors import InvalidInput, LedgerBridgeError, PermanentError, TransientError
+from ledgerbridge.errors import AuthorizationRevoked, InvalidInput, LedgerBridgeError, PermanentError, TransientError
+from ledgerbridge.secure import same
 from ledgerbridge.state import keys
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.table import is_conditional_failure, live, state, ttl_in
 from ledgerbridge.targets.base import Connection as TargetConnection
 from ledgerbridge.targets.base import ConnectionStatus
 from ledgerbridge.targets.qbo import connection
+from ledgerbridge.targets.qbo.client import QboClient
 from ledgerbridge.targets.qbo.connection import Connection
-from ledgerbridge.targets.qbo.settings import QboSettings
-from ledgerbridge.targets.qbo.tokens import InvalidGrant, OAuthClient, QboTokens, SecretsManagerTokenStore
+from ledgerbridge.targets.qbo.settings import QboSettings, qbo_environment
+from ledgerbridge.targets.qbo.tokens import InvalidGrant, OAuthClient, QboTokens, SecretsManagerTokenStore, TokenGrant
 from ledgerbridge.tenants import secret_name
 
 STATE_TTL_S = 600  # the consent screen has ten minutes
@@ -91,7 +94,7 @@ def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str]:
     """(tenant id, redirect URI) of a genuine, unused, unexpired state; InvalidInput otherwise."""
     tenant_id, _, rest = state_value.partition(".")
     nonce, _, mac = rest.partition(".")
-    if not (tenant_id and nonce and mac) or not hmac.compare_digest(mac, _mac(_key(oauth), tenant_id, nonce)):
+    if not (tenant_id and nonce and mac) or not same(mac, _mac(_key(oauth), tenant_id, nonce)):
         raise InvalidInput("the state parameter is not one LedgerBridge issued", "state")
     try:
         old = state().delete_item(
@@ -112,22 +115,29 @@ def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str]:
 def complete(
     state_value: str, code: str, realm_id: str, error: str = "", oauth: OAuthClient | None = None
 ) -> Connection:
-    """The OAuth callback: check the state, exchange the code, store tokens and realm, mark connected."""
+    """The OAuth callback: check the state, exchange the code, prove the new token opens `realm_id` (the query
+    parameter alone proves nothing: anyone can edit it), and only then link realm and tenant. Every failure
+    before that point gets one answer, so the callback never tells whether a company is taken."""
     oauth = oauth or OAuthClient.from_config()
     tenant_id, redirect_uri = _consume(state_value, oauth)
     if error:
         raise InvalidInput(f"QuickBooks did not grant access ({error})", "error")
     if not code or not realm_id.isdigit():
         raise InvalidInput("the callback needs a code and a numeric realmId", "code" if not code else "realmId")
+    try:
+        grant = oauth.exchange_code(code, redirect_uri)
+    except InvalidGrant as exc:
+        raise InvalidInput(UNCONFIRMED, "code") from exc
+    if not _opens_realm(grant, realm_id):
+        _revoke_quietly(oauth, grant)
+        raise InvalidInput(UNCONFIRMED, "realmId")
     owner = connection.tenant_for_realm(realm_id)
     if owner is not None and owner != tenant_id:
         other = connection.load(owner)
         if other is not None and other.status != "disconnected" and other.realm_id == realm_id:
+            _revoke_quietly(oauth, grant)  # the caller proved they administer this company: it may be told
             raise RealmTaken(f"QuickBooks company {realm_id} is connected to another LedgerBridge tenant")
-    try:
-        QboTokens(SecretsManagerTokenStore(tenant_id), oauth).connect(code, realm_id, redirect_uri)
-    except InvalidGrant as exc:
-        raise InvalidInput("QuickBooks refused the authorization code (expired or already used)", "code") from exc
+    QboTokens(SecretsManagerTokenStore(tenant_id), oauth).store_grant(grant, realm_id)
     previous = connection.load(tenant_id)
     if previous is not None and previous.realm_id and previous.realm_id != realm_id:
         connection.unlink_realm(previous.realm_id, tenant_id)
@@ -135,6 +145,38 @@ def complete(
     connection.link_realm(realm_id, tenant_id)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     return connection.save(Connection(tenant_id, "connected", realm_id, connected_at=now))
+
+
+UNCONFIRMED = "QuickBooks did not confirm this connection; start again from LedgerBridge"
+
+
+class _GrantToken:
+    """The just-exchanged access token, for one read; no refresh (a refused token means no connection)."""
+
+    def __init__(self, grant: TokenGrant) -> None:
+        self._token = grant.access_token
+
+    def access_token(self) -> str:
+        return self._token
+
+    def refresh_after_unauthorized(self, rejected: str) -> str:
+        raise AuthorizationRevoked("the new QuickBooks token was refused")
+
+
+def _opens_realm(grant: TokenGrant, realm_id: str) -> bool:
+    """Read the company's CompanyInfo with the new token: Intuit answers it only for the company the user
+    consented for (a token of another company gets an authorization fault)."""
+    client = QboClient(realm_id, qbo_environment().qbo_api_base_url, _GrantToken(grant), max_retries=0)
+    try:
+        info = client.read("CompanyInfo", realm_id)
+    except PermanentError:
+        return False
+    return str(info.get("Id", "")) == realm_id
+
+
+def _revoke_quietly(oauth: OAuthClient, grant: TokenGrant) -> None:
+    with contextlib.suppress(TransientError, PermanentError):  # an unused grant dies with its refresh token too
+        oauth.revoke(grant.refresh_token)
 
 
 def _set_realm(tenant_id: str, realm_id: str) -> None:

@@ -425,7 +425,10 @@ class QboTokens:
 
     def connect(self, code: str, realm_id: str, redirect_uri: str = "") -> Tokens:
         """The OAuth callback: exchange the code and store the tokens (replacing an older connection)."""
-        grant = self.oauth.exchange_code(code, redirect_uri)
+        return self.store_grant(self.oauth.exchange_code(code, redirect_uri), realm_id)
+
+    def store_grant(self, grant: TokenGrant, realm_id: str) -> Tokens:
+        """Store the tokens of a grant already exchanged (and checked) for `realm_id`."""
         with self._lock:
             for _ in range(5):
                 current = self.store.load()

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from ledgerbridge import secrets
 from ledgerbridge.errors import InvalidInput, NotFound
 from ledgerbridge.jobs import SyncJob
+from ledgerbridge.secure import same
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.base import WebhookIntake
 from ledgerbridge.targets.qbo import connection
@@ -56,7 +57,7 @@ def verify_signature(verifier_token: str, raw_body: bytes, presented: str) -> bo
     if not verifier_token or not presented:
         return False
     expected = base64.b64encode(hmac.new(verifier_token.encode(), raw_body, hashlib.sha256).digest()).decode()
-    return hmac.compare_digest(expected, presented.strip())
+    return same(expected, presented.strip())
 
 
 def event_id(realm_id: str, entity: str, entity_id: str, updated_at: datetime, operation: str) -> str:
