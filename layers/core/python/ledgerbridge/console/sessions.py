@@ -24,7 +24,7 @@ from ledgerbridge.state.table import get, is_conditional_failure, state
 from ledgerbridge.tenants import TENANT_ID_PATTERN
 
 COOKIE = "lb_console"
-PURPOSE = "console"
+PURPOSE: tenant_store.Purpose = "console"
 SESSION_TTL_S = 30 * 60
 LINK_TTL_S = 15 * 60
 
