@@ -61,18 +61,6 @@ def render() -> str:
     return json.dumps(document(), indent=1, sort_keys=False) + "\n"
 
 
-# Handlers check their environment at import (config.check); the document depends on none of its values.
-PLACEHOLDER_ENV = {
-    "STATE_TABLE": "openapi",
-    "IDEMPOTENCY_TABLE": "openapi",
-    "FILE_DROP_BUCKET": "openapi",
-    "EXPORT_QUEUE_URL": "openapi",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
-
 if __name__ == "__main__":
-    for name, value in PLACEHOLDER_ENV.items():
-        os.environ.setdefault(name, value)
     SHIPPED.write_text(render())
     print(f"wrote {SHIPPED}")
