@@ -103,6 +103,16 @@ class SandboxServer:
         """Publish a webhook message for one entity, as if it had changed; returns the message id."""
         return self.app.dispatcher.publish([Change(entity_type, entity_id, action, user_id, changeset)])
 
+    def drop_deliveries(self, count: int, of: int | None = None) -> None:
+        """Lose `count` of every `of` webhook messages from now on (the next `count` when `of` is None):
+        never sent, as when a hook is misconfigured or an outage outlasts the retries. 0 stops it."""
+        self.app.dispatcher.drop_deliveries(count, of)
+
+    @property
+    def dropped(self) -> list[dict[str, Any]]:
+        """The payloads lost on purpose by drop_deliveries()."""
+        return [out.payload for out in self.app.dispatcher.dropped]
+
     def wait_for_deliveries(self, timeout: float = 10.0) -> None:
         self.app.dispatcher.wait(timeout)
 

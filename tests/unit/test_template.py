@@ -53,7 +53,7 @@ def test_queues_are_fifo_with_fifo_dlqs_and_every_dlq_has_an_alarm() -> None:
     alarmed = {
         a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]  # type: ignore[index]
         for a in res.values()
-        if a["Type"] == "AWS::CloudWatch::Alarm"
+        if a["Type"] == "AWS::CloudWatch::Alarm" and "Dimensions" in a["Properties"]  # type: ignore[operator]
     }
     for name, q in work.items():
         props = q["Properties"]
@@ -93,3 +93,25 @@ def test_file_drop_bucket_is_private_encrypted_and_expires() -> None:
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]  # type: ignore[index]
     rules = props["LifecycleConfiguration"]["Rules"]  # type: ignore[index]
     assert rules[0]["ExpirationInDays"] == 90
+
+
+def test_webhooks_have_their_own_throttle_and_the_sweep_runs_every_five_minutes() -> None:
+    res = _cfn()["Resources"]
+    stages = [v for v in res.values() if v["Type"] == "AWS::ApiGateway::Stage"]
+    settings = {(m["ResourcePath"], m["HttpMethod"]): m for m in stages[0]["Properties"]["MethodSettings"]}  # type: ignore[index]
+    hook = settings[("/~1webhooks~1{tenant_id}", "POST")]
+    assert (hook["ThrottlingRateLimit"], hook["ThrottlingBurstLimit"]) == (500, 1000)
+    schedules = [
+        v["Properties"]
+        for v in res.values()
+        if v["Type"] == "AWS::Scheduler::Schedule"
+        and v["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0] == "SweepFunction"  # type: ignore[index]
+    ]
+    assert [s["ScheduleExpression"] for s in schedules] == ["cron(0/5 * * * ? *)"]
+
+
+def test_the_recovered_alarm_has_one_contributor_per_tenant() -> None:
+    alarm = _cfn()["Resources"]["SweepRecoveredAlarm"]["Properties"]
+    query = alarm["Metrics"][0]["Expression"]  # type: ignore[index]
+    assert "SweepRecovered" in query and query.endswith("GROUP BY tenant_id")
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"

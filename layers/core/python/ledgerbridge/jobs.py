@@ -23,7 +23,7 @@ class SyncJob(BaseModel):
     direction: Literal["push", "pull"] = "push"
     event_id: str = Field(min_length=1, max_length=128)
     action: str = "updated"
-    trigger: Literal["webhook", "schedule", "manual", "catchup"] = "webhook"
+    trigger: Literal["webhook", "schedule", "manual", "catchup", "sweep"] = "webhook"
     occurred_at: UtcDatetime
 
     @property
