@@ -27,7 +27,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def method_limits(resource_path: str, method: str, template: Path = TEMPLATE) -> tuple[float, int]:
     """(rate, burst) that template.yaml's Api stage sets for one method, or its "/*" default."""
     api = yaml_parse(template.read_text())["Resources"]["Api"]["Properties"]
-    encoded = "/" + resource_path.lstrip("/").replace("/", "~1")
+    encoded = "/" + resource_path.replace("/", "~1")  # API Gateway: /a/b is "/~1a~1b"
     chosen: dict[str, Any] | None = None
     for setting in api.get("MethodSettings", []):
         if setting["ResourcePath"] == encoded and setting["HttpMethod"] in (method, "*"):

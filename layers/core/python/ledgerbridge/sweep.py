@@ -197,13 +197,13 @@ def sweep_all(
         else:
             report.not_due += 1
     queue.sort(key=lambda pair: pair[0])
-    for n, (_cursor, tenant) in enumerate(queue):
+    for n, (cursor, tenant) in enumerate(queue):
         if time.monotonic() > deadline:
             report.deferred = len(queue) - n
             break
         try:
             swept = sweep_tenant(tenant, source_for(tenant), now=now, claim=claim, release=release, publish=publish)
         except Exception as exc:  # e.g. credentials refused, or a bug one tenant's data trips: reported
-            swept = TenantSweep(tenant.tenant_id, window(_cursor or None, now), error=f"{type(exc).__name__}: {exc}")
+            swept = TenantSweep(tenant.tenant_id, window(cursor or None, now), error=f"{type(exc).__name__}: {exc}")
         report.tenants.append(swept)
     return report
