@@ -46,7 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             per_tenant.add_dimension(name="tenant_id", value=swept.tenant_id)
             per_tenant.add_metric(name="SweepRecovered", unit=MetricUnit.Count, value=len(swept.recovered))
             per_tenant.flush_metrics()
-            logger.warning(
+            logger.info(
                 "sweep recovered changes whose webhooks never arrived",
                 extra={"tenant_id": swept.tenant_id, "recovered": len(swept.recovered), "listed": swept.listed},
             )
