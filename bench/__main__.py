@@ -17,6 +17,9 @@ from typing import Any
 BENCHMARKS = [
     "bench.exports",
     "bench.qbo",
+    "bench.coldstart",
+    "bench.intacct",
+    "bench.qbd",
 ]
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

@@ -12,7 +12,6 @@ one invoice per call through the same budget (the engine's path, at most 500 a m
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -25,32 +24,17 @@ TABLE = "bench-qbo-state"
 NAIVE_REALM = "9341455000000002"
 
 
-def _table() -> None:
-    import boto3
-
-    boto3.client("dynamodb", region_name="us-east-1").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def _engine(server: Any, clock: Any, platform: Any, tenant_id: str) -> Any:
-    from ledgerbridge.sync import Engine
+    from ledgerbridge.sync.engine import Engine
     from ledgerbridge.targets.qbo.budget import Limits, RealmBudget
     from ledgerbridge.targets.qbo.client import QboClient
     from ledgerbridge.targets.qbo.documents import QboDocuments
+    from ledgerbridge.targets.qbo.settings import QboSettings
     from ledgerbridge.targets.qbo.target import QboTarget
     from ledgerbridge.targets.qbo.tokens import AppCredentials, InMemoryTokenStore, OAuthClient, QboTokens, Tokens
-    from ledgerbridge.tenants import IntegrationSettings, Tenant
+    from ledgerbridge.tenants import Tenant
 
-    tenant = Tenant(
-        tenant_id=tenant_id, name="Bench", integrations=[IntegrationSettings(target="qbo", realm_id=server.realm_id)]
-    )
+    tenant = Tenant(tenant_id=tenant_id, name="Bench", integrations=[QboSettings(realm_id=server.realm_id)])
     grant = server.issue_tokens()
     store = InMemoryTokenStore(
         Tokens(grant["access_token"], grant["refresh_token"], clock.now() + 3600, server.realm_id, version=1)
@@ -63,7 +47,7 @@ def _engine(server: Any, clock: Any, platform: Any, tenant_id: str) -> Any:
 
 
 def _bulk(invoices: int) -> dict[str, float]:
-    from ledgerbridge.bulk import BulkPusher
+    from ledgerbridge.sync.batch import BatchPusher
     from sandbox.qbo import ManualClock, start
     from sandbox.qbo.flows import SyntheticPlatform
 
@@ -72,7 +56,7 @@ def _bulk(invoices: int) -> dict[str, float]:
         platform = SyntheticPlatform(invoices, customers=CUSTOMERS)
         engine = _engine(server, clock, platform, "bench-bulk")
         started, wall = clock.now(), time.perf_counter()
-        result = BulkPusher(engine, clock=clock.now).push(platform.invoices("pending_accounting"))
+        result = BatchPusher(engine, clock=clock.now).push(platform.invoices("pending_accounting"))
         minutes = (clock.now() - started) / 60
         after_first = [n for t, n in result.progress if t >= started + 60]
         steady = (result.written - after_first[0]) / (minutes - 1) if after_first and minutes > 1.5 else 0.0
@@ -122,31 +106,11 @@ def _naive(invoices: int) -> dict[str, float]:
 
 
 def run(invoices: int = 3000, naive_invoices: int = 1200) -> list[dict[str, Any]]:
-    from moto import mock_aws
+    from bench.state import moto_state_table
 
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(key, "bench")
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    saved = os.environ.get("STATE_TABLE")
-    os.environ["STATE_TABLE"] = TABLE
-    from ledgerbridge import aws
-    from ledgerbridge.config import get_config
-
-    try:
-        with mock_aws():
-            get_config.cache_clear()
-            aws.reset()
-            _table()
-            bulk = _bulk(invoices)
-            naive = _naive(naive_invoices)
-    finally:
-        get_config.cache_clear()
-        aws.reset()
-        if saved is None:
-            os.environ.pop("STATE_TABLE", None)
-        else:
-            os.environ["STATE_TABLE"] = saved
+    with moto_state_table(TABLE):
+        bulk = _bulk(invoices)
+        naive = _naive(naive_invoices)
     return [
         {"name": "qbo bulk push: invoices per minute, one realm (after the first minute)",
          "value": round(bulk["steady_per_minute"]), "unit": "invoices/min"},

@@ -6,6 +6,7 @@ Online sandboxes, and every function invoked with the event shapes Lambda would 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,8 @@ import requests
 from servicetrade import ServicetradeClient
 
 from sandbox import fixtures
+from sandbox.intacct.demo import show as show_intacct
+from sandbox.qbd import demo as desktop
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from sandbox.stack.runner import LocalStack
 
@@ -86,6 +89,7 @@ def run_demo() -> int:
     story = Story()
     print("LedgerBridge demo: field-service platform -> accounting, on the local stack")
     stack = LocalStack(background=False).start()
+    stack.warm("export_dispatch", "export", "files", "webhook", "sync_qbo")
     try:
         info = stack.info()
         story.step("Local stack (moto as AWS, built from template.yaml)")
@@ -109,11 +113,31 @@ def run_demo() -> int:
         _export(story, stack, tenant_id, seeded["files_credential"])
         _integration(story, stack, tenant_id)
         _payments(story, stack)
+        desktop.run(story, stack)
+        show_intacct(story, stack)
+        _console(story, stack, tenant_id)
         _sweep(story, stack, tenant_id)
     finally:
         stack.stop()
     print("\nDemo finished.")
     return 0
+
+
+def _console(story: Story, stack: LocalStack, tenant_id: str) -> None:
+    """The tenant's console, with a one-time sign-in link; on a terminal the stack stays up until Ctrl-C."""
+    from ledgerbridge.console.cli import console_url
+
+    assert stack.front is not None
+    story.step("Console: what the office sees (Overview, Activity, Exports, Reconciliation, Dry run)")
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    lifetime = "until you press Ctrl-C" if interactive else "while the stack runs (it stops now: run on a terminal)"
+    story.say("console", f"{stack.front.url}/console")
+    story.say("one-time sign-in link", console_url(stack.front.url, tenant_id))
+    story.say("link valid", f"15 minutes, once; the local stack serves it {lifetime}")
+    if interactive:
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
 
 
 def _export(story: Story, stack: LocalStack, tenant_id: str, credential: str) -> None:
@@ -258,10 +282,12 @@ def _integration(story: Story, stack: LocalStack, tenant_id: str) -> None:
     client.put(f"/invoice/{edited['id']}", {"notes": "After-hours call-out included", "status": "pending_accounting"})
     assert stack.front is not None
     from ledgerbridge.state import tenants as tenant_store
-    from ledgerbridge.sync import plan_report
-    from ledgerbridge.wiring import qbo_engine
+    from ledgerbridge.sync.engine import plan_report
+    from ledgerbridge.targets import registry
+    from ledgerbridge.wiring import engine_for
 
-    plan = plan_report(qbo_engine(tenant_store.load(tenant_id)), "invoice", [str(edited["id"])])
+    engine = engine_for(tenant_store.load(tenant_id), registry.plugin("qbo"))
+    plan = plan_report(engine, "invoice", [str(edited["id"])])
     for step in plan[0]["steps"]:
         story.say(f"{step['entity']} {step['action']}", step["reason"] or f"QuickBooks {step['target_id']}")
         for change in step["changes"]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import admin, connect, secrets
-from ledgerbridge.config import get_config
-from ledgerbridge.tenants import ConnectorSettings, IntegrationSettings, MappingSettings, Schedule, Tenant
+from ledgerbridge import admin, secrets
+from ledgerbridge.targets.qbo import connect
+from ledgerbridge.targets.qbo.settings import QboSettings, qbo_environment
+from ledgerbridge.tenants import ConnectorSettings, MappingSettings, Schedule, Tenant
 from sandbox.qbo import QboSandboxServer, flows
 from sandbox.servicetrade import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
@@ -25,7 +26,7 @@ def qbo_app_secret(qbo: QboSandboxServer, redirect_uri: str = "") -> dict[str, s
 
 
 def store_qbo_app_secret(qbo: QboSandboxServer) -> None:
-    secrets.write_json(get_config().qbo_app_secret_name, qbo_app_secret(qbo))
+    secrets.write_json(qbo_environment().qbo_app_secret_name, qbo_app_secret(qbo))
 
 
 def create_tenant(st_url: str, tenant_id: str = DEMO_TENANT, **overrides: Any) -> admin.CreatedTenant:
@@ -35,7 +36,7 @@ def create_tenant(st_url: str, tenant_id: str = DEMO_TENANT, **overrides: Any) -
         "name": "Summit Fire & Mechanical",
         "timezone": "America/New_York",  # the demo company's office (sandbox DEMO_TIMEZONE)
         "source_base_url": st_url,
-        "integrations": [IntegrationSettings(target="qbo", entities=["invoice", "customer", "payment"])],
+        "integrations": [QboSettings(entities=["invoice", "customer", "payment"])],
         "connectors": [
             # Weekly, Monday 02:00 local, for last week (the demo fortnight ends on a Friday).
             ConnectorSettings(

@@ -25,7 +25,8 @@ def document() -> dict[str, Any]:
             "title": "LedgerBridge API",
             "version": __version__,
             "description": "Webhook intake, the file drop, QuickBooks Online connect, the Web Connector "
-            "endpoint and tenant administration (IAM-authorized /admin routes).",
+            "endpoint, the console (HTML pages under /console, session cookie) and tenant administration "
+            "(IAM-authorized /admin routes).",
         },
         "paths": {},
         "components": {"schemas": {}},

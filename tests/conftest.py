@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -41,13 +42,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """moto with every resource of template.yaml, and the functions' environment set from the template."""
     from moto import mock_aws
 
+    with mock_aws():
+        yield provision_stack(monkeypatch)
+    reset_caches()
+
+
+def provision_stack(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every resource of template.yaml in the AWS boto3 points at, and the functions' environment set from it."""
     from sandbox.stack.provision import provision
 
-    with mock_aws():
-        stack = provision()
-        for function in stack.template.functions:
-            for key, value in stack.env(function).items():
-                monkeypatch.setenv(key, value)
-        reset_caches()
-        yield stack
+    stack = provision()
+    for function in stack.template.functions:
+        for key, value in stack.env(function).items():
+            monkeypatch.setenv(key, value)
     reset_caches()
+    return stack

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.tenants import IntegrationSettings, MappingSettings, Tenant
+from ledgerbridge.targets.qbo.settings import QboSettings
+from ledgerbridge.tenants import MappingSettings, Tenant
 from sandbox.stack.apigw import proxy_event, route_matches
 from sandbox.stack.functions import invoke
 from sandbox.stack.template import load
@@ -20,7 +21,7 @@ def make_tenant(tenant_id: str = "acme-fire", **overrides: Any) -> Tenant:
         "tenant_id": tenant_id,
         "name": "Acme Fire & Mechanical",
         "timezone": "America/New_York",
-        "integrations": [IntegrationSettings(target="qbo", entities=["invoice", "customer"])],
+        "integrations": [QboSettings(entities=["invoice", "customer"])],
         "mapping": MappingSettings(tax_codes=DEMO_TAX_CODES),
     }
     data.update(overrides)

@@ -8,16 +8,21 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ledgerbridge import admin
+from ledgerbridge import admin, config
 from ledgerbridge.api import make_resolver
+from ledgerbridge.config import ApiEnvironment
+from ledgerbridge.console import activity, replay
 from ledgerbridge.observability import logger, metrics, tracer
+from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import synclog
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.sync import plan_report
+from ledgerbridge.sync.engine import plan_report
 from ledgerbridge.tenants import Tenant
-from ledgerbridge.wiring import platform_for, qbo_engine
+from ledgerbridge.wiring import engine_for, platform_for
+
+ENV = config.check(ApiEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 MAX_DRY_RUN = 200
@@ -36,9 +41,11 @@ class UpdateTenantRequest(BaseModel):
 
 
 class DryRunRequest(BaseModel):
-    """Either named invoices, or every invoice in a status (optionally within transaction dates)."""
+    """Either named invoices, or every invoice in a status (optionally within transaction dates); for one target
+    (default: the tenant's first enabled integration)."""
 
     model_config = ConfigDict(extra="forbid")
+    target: str = Field(default="", max_length=40)
     invoice_ids: list[str] = Field(default_factory=list, max_length=200)
     status: str = "pending_accounting"
     transaction_after: date | None = None
@@ -80,9 +87,9 @@ def sync_log(tenant_id: str) -> dict[str, Any]:
 
 @app.post("/admin/tenants/<tenant_id>/dry-run")
 def dry_run(tenant_id: str, request: DryRunRequest) -> dict[str, Any]:
-    """What a sync to QuickBooks Online would do now, with a field-level diff; writes nothing."""
+    """What a sync would do now, with a field-level diff; writes nothing."""
     tenant = tenant_store.load(tenant_id)
-    engine = qbo_engine(tenant)
+    engine = engine_for(tenant, admin.integration_plugin(tenant, request.target))
     ids = request.invoice_ids or [
         i.source_id
         for i in platform_for(tenant).invoices(
@@ -94,8 +101,43 @@ def dry_run(tenant_id: str, request: DryRunRequest) -> dict[str, Any]:
     return {"plan": plan_report(engine, "invoice", ids[:MAX_DRY_RUN])}
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_ids: list[str] = Field(default_factory=list, max_length=100, description="none: all of the tenant's")
+
+
+class RetryFailedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    since: AwareDatetime = Field(description="every record whose latest outcome since then is a failure is retried")
+
+
+def _targets(tenant: Tenant) -> list[str]:
+    return [i.target for i in tenant.integrations if i.enabled]
+
+
+@app.get("/admin/tenants/<tenant_id>/dead-letters")
+def dead_letters(tenant_id: str) -> dict[str, Any]:
+    """The tenant's sync jobs that exhausted their retries (moved to a dead-letter queue)."""
+    tenant = tenant_store.load(tenant_id)
+    return {"dead_letters": [replay.public(d) for d in replay.dead_letters(tenant_id, _targets(tenant))]}
+
+
+@app.post("/admin/tenants/<tenant_id>/dead-letters/replay")
+def replay_dead_letters(tenant_id: str, request: ReplayRequest) -> dict[str, Any]:
+    """Send dead letters back to their queue with their original event ids (a replay never duplicates)."""
+    tenant = tenant_store.load(tenant_id)
+    return {"replayed": replay.replay(tenant_id, _targets(tenant), request.message_ids)}
+
+
+@app.post("/admin/tenants/<tenant_id>/retry-failed")
+def retry_failed(tenant_id: str, request: RetryFailedRequest) -> dict[str, Any]:
+    tenant = tenant_store.load(tenant_id)
+    jobs = activity.retry_failed_since(tenant_id, request.since, activity.reopen_failed(tenant), publish_jobs)
+    return {"retried": [job.model_dump(mode="json") for job in jobs]}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

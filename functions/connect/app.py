@@ -15,10 +15,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import connect
+from ledgerbridge import config
 from ledgerbridge.api import HttpError, bearer, error_response, make_resolver, require_tenant
+from ledgerbridge.config import ApiEnvironment
 from ledgerbridge.errors import AuthorizationRevoked, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
+from ledgerbridge.targets.qbo import connect
+
+ENV = config.check(ApiEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 
@@ -84,8 +88,8 @@ def status(tenant_id: str) -> dict[str, Any]:
     return connect.status(tenant_id).as_dict()
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,12 +7,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ledgerbridge import config
+from ledgerbridge.config import ExportEnvironment
 from ledgerbridge.exports import worker
 from ledgerbridge.observability import logger, metrics, tracer
 
+ENV = config.check(ExportEnvironment)  # cold start: a missing setting fails the init, by name
 
-@logger.inject_lambda_context
+
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return worker.process(event, context)

@@ -9,17 +9,20 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge.config import get_config
+from ledgerbridge import config
+from ledgerbridge.config import ExportEnvironment, get_config
 from ledgerbridge.exports.dispatch import due_jobs, enqueue
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.schedule import ScheduledRun
 from ledgerbridge.state import cursors
 from ledgerbridge.state.tenants import all_tenants
 
+ENV = config.check(ExportEnvironment)  # cold start: a missing setting fails the init, by name
 
-@logger.inject_lambda_context
+
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = parse(event=event, model=ScheduledRun)
     jobs = due_jobs(all_tenants(), run.scheduled_time, cursors.read)

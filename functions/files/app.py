@@ -4,6 +4,7 @@ GET  /tenants/{tenant_id}/exports                           the tenant's exports
 GET  /tenants/{tenant_id}/exports/{export_id}/download      302 to a presigned GET (?part=errors: the error file)
 POST /tenants/{tenant_id}/exports/{export_id}/confirm       the file is imported: invoices become processed
 PUT  /tenants/{tenant_id}/layouts/{layout_name}             save a custom layout (400 names the field path)
+GET  /tenants/{tenant_id}/qbd/qwc                           the QuickBooks Web Connector file (.qwc) to open in QBWC
 GET  /openapi.json                                          this API's OpenAPI document
 """
 
@@ -17,13 +18,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import aws, files, wiring
+from ledgerbridge import aws, config, files, wiring
 from ledgerbridge.api import HttpError, bearer, json_body, make_resolver, require_tenant
-from ledgerbridge.config import get_config
+from ledgerbridge.config import FilesEnvironment, get_config
 from ledgerbridge.errors import NotFound, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import exports, layouts
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.targets.qbd import qwc
+
+ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 LAYOUT_MAX_BYTES = 256 * 1024
@@ -95,6 +99,21 @@ def save_layout(tenant_id: str, layout_name: str) -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body=body)
 
 
+@app.get("/tenants/<tenant_id>/qbd/qwc")
+def web_connector_file(tenant_id: str) -> Response[Any]:
+    _authorize(tenant_id)
+    tenant = tenant_store.load(tenant_id)
+    if tenant.integration("qbd") is None:
+        raise HttpError(409, "QuickBooks Desktop is not enabled for this tenant")
+    event = app.current_event
+    host = (event.headers or {}).get("Host") or (event.headers or {}).get("host") or "localhost"
+    stage = event.request_context.stage
+    base = f"http://{host}" if host.split(":")[0] in ("localhost", "127.0.0.1") else f"https://{host}/{stage}"
+    body = qwc.render(tenant, f"{base}/qbwc/{tenant_id}", f"{base}/qbwc/{tenant_id}?wsdl")
+    headers = {"Content-Disposition": f'attachment; filename="{qwc.filename(tenant_id)}"', **NO_STORE}
+    return Response(status_code=200, content_type="application/xml", body=body, headers=headers)
+
+
 @app.get("/openapi.json")
 def openapi() -> Response[Any]:
     document = resources.files("ledgerbridge").joinpath("openapi.json")
@@ -103,8 +122,8 @@ def openapi() -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body=document.read_text(encoding="utf-8"))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,43 +1,57 @@
-"""POST /qbwc/{tenant_id}: the QuickBooks Web Connector's SOAP endpoint."""
+"""/qbwc/{tenant_id}: the QuickBooks Web Connector's SOAP endpoint (POST), and its WSDL (GET ?wsdl)."""
 
 from __future__ import annotations
 
-import uuid
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import qbwc
+from ledgerbridge import config, wiring
 from ledgerbridge.api import make_resolver
+from ledgerbridge.config import StateEnvironment
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.targets.qbd import soap
+from ledgerbridge.targets.qbd.service import QbdPlatform, Service
 
+ENV = config.check(StateEnvironment)  # cold start: a missing setting fails the init, by name
 app = make_resolver()
 XML = "text/xml; charset=utf-8"
 
 
 @app.post("/qbwc/<tenant_id>")
-def soap(tenant_id: str) -> Response[str]:
-    tenant_store.load(tenant_id)
+def call(tenant_id: str) -> Response[str]:
+    tenant = tenant_store.load(tenant_id)
+    logger.append_keys(tenant_id=tenant_id)
+
+    @cache
+    def platform() -> QbdPlatform:  # built only when a session writes back to the platform
+        return wiring.platform_for(tenant)
+
     try:
-        operation, params = qbwc.parse(app.current_event.body or "")
-        body = qbwc.respond(
-            operation,
-            params,
-            authenticate=lambda user, password: (
-                user == tenant_id and tenant_store.check_credential(tenant_id, password, "qbwc")
-            ),
-            ticket=str(uuid.uuid4()),
-        )
-    except qbwc.SoapFault as exc:
-        return Response(status_code=500, content_type=XML, body=qbwc.fault(str(exc)))
-    return Response(status_code=200, content_type=XML, body=body)
+        operation, params = soap.parse(app.current_event.body or "")
+    except soap.SoapFault as exc:
+        return Response(status_code=500, content_type=XML, body=soap.fault(str(exc)))
+    logger.append_keys(operation=operation)
+    return Response(status_code=200, content_type=XML, body=Service(tenant, platform).call(operation, params))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@app.get("/qbwc/<tenant_id>")
+def describe(tenant_id: str) -> Response[str]:
+    """The WSDL (QBWC and SOAP tooling ask for ?wsdl)."""
+    tenant_store.load(tenant_id)
+    headers = app.current_event.headers or {}
+    host = headers.get("Host") or headers.get("host") or "localhost"
+    stage = app.current_event.request_context.stage
+    prefix = f"/{stage}" if stage and stage != "$default" and not host.startswith("localhost") else ""
+    return Response(status_code=200, content_type=XML, body=soap.wsdl(f"https://{host}{prefix}/qbwc/{tenant_id}"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry tickets
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

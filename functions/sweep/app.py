@@ -12,7 +12,8 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import sweep
+from ledgerbridge import config, sweep
+from ledgerbridge.config import StateEnvironment
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.queues import publish_jobs
 from ledgerbridge.schedule import ScheduledRun
@@ -20,6 +21,7 @@ from ledgerbridge.state import events
 from ledgerbridge.state.tenants import all_tenants
 from ledgerbridge.wiring import platform_for
 
+ENV = config.check(StateEnvironment)  # cold start: a missing setting fails the init, by name
 STOP_BEFORE_TIMEOUT_S = 30.0  # no tenant is started this close to the timeout; it goes first next run
 
 

@@ -1,5 +1,5 @@
-"""Consumer of the intacct sync queue. The Sage Intacct target is not built yet (README, Status): each job is
-recorded in the sync log as a permanent failure with that reason, so nothing is lost and nothing cycles."""
+"""Consumer of the Sage Intacct sync queue: every job kind (record, batch, pull, catchup) through the generic
+runner (ledgerbridge.sync.runner), each with an exactly-once effect."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import consumer
+from ledgerbridge import config, consumer
+from ledgerbridge.config import SyncEnvironment
 from ledgerbridge.observability import logger, metrics, tracer
+from ledgerbridge.sync import runner
 
-run = consumer.unavailable("Sage Intacct")
+ENV = config.check(SyncEnvironment)  # cold start: a missing setting fails the init, by name
+IDEMPOTENCY_STORE = consumer.persistence(ENV.idempotency_table)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return consumer.process(event, context, run)
+    return consumer.process(event, context, consumer.once_per_event(runner.runner(context), context, IDEMPOTENCY_STORE))

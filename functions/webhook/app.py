@@ -1,7 +1,7 @@
 """Webhook intake, answered fast by only enqueueing:
 
 POST /webhooks/{tenant_id}?token=...   the platform's deliveries -> the targets' sync queues
-POST /webhooks/qbo                     Intuit's app-level notifications (every realm) -> QBO pull jobs
+POST /webhooks/{target}                a target's own notifications (every tenant) -> its pull jobs
 """
 
 from __future__ import annotations
@@ -15,16 +15,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerbridge import qbo_webhook, secrets, webhook
+from ledgerbridge import config, webhook
 from ledgerbridge.api import HttpError, json_body, make_resolver
-from ledgerbridge.config import get_config
-from ledgerbridge.errors import NotFound
+from ledgerbridge.config import ApiEnvironment, get_config
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import events
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.targets.qbo import connection
-from ledgerbridge.tenants import Tenant, secret_name
+from ledgerbridge.sync.intake import claim_key, enqueue_once
+from ledgerbridge.targets import registry
+from ledgerbridge.targets.base import WebhookIntake
+from ledgerbridge.tenants import secret_name
+
+ENV = config.check(ApiEnvironment)  # cold start: a missing setting fails the init, by name
 
 app = make_resolver()
 
@@ -64,45 +67,49 @@ def platform_delivery(tenant_id: str) -> Response[Any]:
     )
 
 
-def _tenant_for_realm(realm_id: str) -> Tenant | None:
-    tenant_id = connection.tenant_for_realm(realm_id)
-    if tenant_id is None:
-        return None
-    try:
-        return tenant_store.load(tenant_id)
-    except NotFound:
-        return None
-
-
-@app.post("/webhooks/qbo")
-def qbo_delivery() -> Response[Any]:
-    """Intuit's notifications. Powertools tries static routes before dynamic ones, so this route wins over
-    /webhooks/{tenant_id} (API Gateway prefers the static resource too): no tenant can be called `qbo`."""
+def target_delivery(name: str, intake: WebhookIntake) -> Response[Any]:
+    """A target's own notifications (one app-level endpoint per target, for every tenant): verify the
+    target's signature, then claim and enqueue the pull jobs they ask for."""
     cfg = get_config()
     event = app.current_event
     raw = (event.decoded_body if event.is_base64_encoded else event.body) or ""
     if len(raw.encode()) > cfg.webhook_max_bytes:
         raise HttpError(413, f"body is larger than {cfg.webhook_max_bytes} bytes")
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    verifier = str(secrets.read_json(cfg.qbo_app_secret_name).get("verifier_token") or "")
-    if not qbo_webhook.verify_signature(verifier, raw.encode(), headers.get(qbo_webhook.SIGNATURE_HEADER, "")):
-        raise HttpError(401, f"missing or invalid {qbo_webhook.SIGNATURE_HEADER} header")
-    changes = qbo_webhook.parse(json_body(raw, cfg.webhook_max_bytes))
-    result = qbo_webhook.accept(
-        changes,
-        tenant_for_realm=_tenant_for_realm,
-        claim=events.claim,
-        release=events.release,
+    if not intake.verify(raw.encode(), headers):
+        raise HttpError(401, f"missing or invalid {intake.signature_header} header")
+    jobs, ignored = intake.jobs(json_body(raw, cfg.webhook_max_bytes))
+    result = enqueue_once(
+        jobs,
+        ignored,
+        claim=lambda job: events.claim(job.tenant_id, claim_key(job)),
+        release=lambda job: events.release(job.tenant_id, claim_key(job)),
         publish=publish_jobs,
     )
-    metrics.add_metric(name="QboWebhookJobsAccepted", unit=MetricUnit.Count, value=result.accepted)
-    metrics.add_metric(name="QboWebhookDuplicates", unit=MetricUnit.Count, value=result.duplicates)
+    metrics.add_dimension(name="target", value=name)
+    metrics.add_metric(name="TargetWebhookJobsAccepted", unit=MetricUnit.Count, value=result.accepted)
+    metrics.add_metric(name="TargetWebhookDuplicates", unit=MetricUnit.Count, value=result.duplicates)
     body = {"accepted": result.accepted, "duplicates": result.duplicates, "ignored": result.ignored}
     return Response(status_code=200, content_type="application/json", body=body)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+# Powertools tries static routes before dynamic ones, so each /webhooks/<target> wins over /webhooks/{tenant_id}
+# (API Gateway prefers the static resource too); target names are reserved tenant ids (ledgerbridge.tenants).
+def _route(name: str, intake: WebhookIntake) -> None:
+    def delivery() -> Response[Any]:
+        return target_delivery(name, intake)
+
+    delivery.__name__ = f"{name}_delivery"  # the OpenAPI operation id
+    app.post(f"/webhooks/{name}")(delivery)
+
+
+for _plugin in registry.plugins():
+    if _plugin.webhook is not None:
+        _route(_plugin.name, _plugin.webhook)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

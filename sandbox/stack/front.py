@@ -4,6 +4,9 @@ Routes come from the functions' `Api` events. A request becomes a REST v1 proxy 
 that serves its route; the function's proxy response becomes the HTTP response. Unknown routes get API
 Gateway's own 403 "Missing Authentication Token". Routes with `Authorizer: AWS_IAM` require a SigV4
 Authorization header from the local account's access key (signature maths is not re-checked locally).
+A failed invocation (error, crash, timeout) or a response that is not a proxy response is API Gateway's
+502 {"message": "Internal server error"}:
+https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox.stack.apigw import proxy_event, route_matches
-from sandbox.stack.functions import invoke
+from sandbox.stack.environments import FunctionError
+from sandbox.stack.functions import Invoke
 from sandbox.stack.template import load
 
 LOCAL_ACCESS_KEY = "testing"
@@ -34,16 +38,23 @@ def _gateway_error(status: int, message: str) -> Response:
     return Response(json.dumps({"message": message}), status=status, content_type="application/json")
 
 
+def _proxy_response(result: Any) -> Response:
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode", 200), int):
+        return _gateway_error(502, "Internal server error")
+    headers = dict(result.get("headers") or {})
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[key] = ", ".join(values)
+    payload = result.get("body") or ""
+    data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+    return Response(data, status=result.get("statusCode", 200), headers=headers)
+
+
 class ApiFront:
-    def __init__(self, extra: Callable[[Request], Response | None] | None = None) -> None:
+    def __init__(self, invoke: Invoke) -> None:
         self.routes = load().api_routes()
-        self.extra = extra
+        self.invoke = invoke
 
     def dispatch(self, request: Request) -> Response:
-        if self.extra is not None:
-            handled = self.extra(request)
-            if handled is not None:
-                return handled
         body = request.get_data()
         if len(body) > MAX_PAYLOAD:
             return _gateway_error(413, "Request Too Long")
@@ -62,13 +73,10 @@ class ApiFront:
                 headers=dict(request.headers),
                 body=body or None,
             )
-            result: dict[str, Any] = invoke(route.function, event)
-            headers = dict(result.get("headers") or {})
-            for key, values in (result.get("multiValueHeaders") or {}).items():
-                headers[key] = ", ".join(values)
-            payload = result.get("body") or ""
-            data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-            return Response(data, status=int(result.get("statusCode", 200)), headers=headers)
+            try:
+                return _proxy_response(self.invoke(route.function, event))
+            except FunctionError:
+                return _gateway_error(502, "Internal server error")
         return _gateway_error(403, "Missing Authentication Token")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -1,4 +1,6 @@
-"""Load each function's handler from its CodeUri folder, as Lambda would (module `app`, name `lambda_handler`)."""
+"""Each function's handler, imported into this process: the harness for tests that patch code and run
+moto in-process. The local stack does not use it: there every function runs in its own execution
+environment (sandbox.stack.environments), as in Lambda."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 from sandbox.stack.template import load
 
 Handler = Callable[[dict[str, Any], Any], Any]
+Invoke = Callable[[str, dict[str, Any]], Any]  # (function logical id, event) -> result, or raises
 
 
 @cache
@@ -59,11 +62,9 @@ _locks: dict[str, threading.Lock] = {}
 
 
 def invoke(function: str, event: dict[str, Any]) -> Any:
-    """Call a function's handler in-process with a fresh context, as one Lambda invocation. One execution
-    environment per function: invocations of one function never overlap, as with reserved concurrency 1."""
+    """Call a function's handler in this process with a fresh context, as one Lambda invocation.
+    Invocations of one function never overlap, as with reserved concurrency 1."""
     lock = _locks.setdefault(function, threading.Lock())
-    props = load().functions[function]["Properties"]
-    globals_fn = load().raw.get("Globals", {}).get("Function", {})
-    timeout = int(props.get("Timeout", globals_fn.get("Timeout", 30)))
+    context = LocalContext(function, load().timeout_s(function), load().memory_mb(function))
     with lock:
-        return handler(function)(event, LocalContext(function, timeout))
+        return handler(function)(event, context)

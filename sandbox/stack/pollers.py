@@ -2,8 +2,9 @@
 
 SQS: receive up to BatchSize messages with all attributes, hand them to the consumer as a real SQS event,
 delete the ones not named in batchItemFailures (all of them if the handler raised nothing, none if it
-raised). Failed messages stay in flight until their visibility timeout ends (the consumer may shorten it
-to back off), and the queue's own redrive policy moves them to the DLQ after maxReceiveCount, as in AWS.
+raised, crashed or timed out). Failed messages stay in flight until their visibility timeout ends (the
+consumer may shorten it to back off), and the queue's own redrive policy moves them to the DLQ after
+maxReceiveCount, as in AWS.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from sandbox.stack.functions import invoke
+from sandbox.stack.functions import Invoke, invoke
 from sandbox.stack.provision import REGION, Provisioned
 from sandbox.stack.template import QueueSource, ScheduleSource
 
@@ -52,8 +53,9 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 
 class QueuePoller:
-    def __init__(self, stack: Provisioned, source: QueueSource) -> None:
+    def __init__(self, stack: Provisioned, source: QueueSource, invoke: Invoke = invoke) -> None:
         self.source = source
+        self.invoke = invoke
         self.url = stack.queue_url(source.queue)
         self.arn = stack.attrs[source.queue]["Arn"]
         self.sqs = boto3.client("sqs", region_name=REGION)
@@ -73,7 +75,7 @@ class QueuePoller:
             return 0
         self.invocations += 1
         try:
-            result = invoke(self.source.function, sqs_event(messages, self.arn))
+            result = self.invoke(self.source.function, sqs_event(messages, self.arn))
         except Exception as exc:  # the whole batch failed: nothing is deleted, as in Lambda
             self.errors.append(f"{self.source.function}: {exc!r}")
             return len(messages)
@@ -112,28 +114,32 @@ def scheduled_input(source: ScheduleSource, at: datetime | None = None) -> dict[
     return value
 
 
-def fire(source: ScheduleSource, at: datetime | None = None) -> Any:
+def fire(source: ScheduleSource, at: datetime | None = None, invoke: Invoke = invoke) -> Any:
     return invoke(source.function, scheduled_input(source, at))
 
 
 class Background:
-    """Runs pollers in a daemon thread until stopped (for `ledgerbridge local serve`)."""
+    """Runs each poller in its own daemon thread until stopped (for `ledgerbridge local serve`), as each
+    event source mapping polls on its own: a long batch on one queue does not hold up the others."""
 
     def __init__(self, pollers: list[QueuePoller], idle_sleep: float = 0.2) -> None:
-        self.pollers = pollers
         self.idle_sleep = idle_sleep
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqs-pollers", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, args=(p,), name=f"sqs-poller-{p.source.queue}", daemon=True)
+            for p in pollers
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
+    def _run(self, poller: QueuePoller) -> None:
         while not self._stop.is_set():
-            busy = sum(p.poll_once() for p in self.pollers)
-            if not busy:
+            if not poller.poll_once():
                 self._stop.wait(self.idle_sleep)
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)

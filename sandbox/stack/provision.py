@@ -24,7 +24,8 @@ class Provisioned:
         return self.template.function_env(function, self.physical, self.attrs)
 
     def all_env(self) -> dict[str, str]:
-        """Every function's environment, merged (the local stack runs them all in one process)."""
+        """Every function's environment, merged: for the operator's process (tests, demo seeding, CLI),
+        which stands in for all of them at once; each function's own process gets only env()."""
         merged: dict[str, str] = {}
         for function in self.template.functions:
             merged.update(self.env(function))

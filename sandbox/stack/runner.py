@@ -1,8 +1,10 @@
 """The local stack: moto's server as AWS, built from template.yaml; the sandboxes of the outside world;
-the API front; SQS pollers standing in for Lambda's event source mappings; and the schedules.
+every function in its own execution environments; the API front; SQS pollers standing in for Lambda's
+event source mappings; and the schedules.
 
-No function knows it runs locally: they read the same environment variables as in Lambda, and boto3
-follows AWS_ENDPOINT_URL to moto.
+No function knows it runs locally: each runs in a process of its own with the environment variables
+the template gives it, as in Lambda, plus AWS_ENDPOINT_URL (boto3 follows it to moto) and fake keys.
+This process, the operator's (demo seeding, the CLI), gets every function's variables merged.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from sandbox.stack.environments import Environments, function_configs
 from sandbox.stack.front import ApiFront, Served
+from sandbox.stack.functions import by_folder
 from sandbox.stack.pollers import Background, QueuePoller, fire
 from sandbox.stack.provision import Provisioned, provision
 
@@ -41,6 +45,7 @@ class LocalStack:
     aws_url: str = ""
     stack: Provisioned | None = None
     front: Served | None = None
+    functions: Environments | None = None
     pollers: list[QueuePoller] = field(default_factory=list)
     sandboxes: dict[str, Any] = field(default_factory=dict)
     _loop: Background | None = None
@@ -62,10 +67,13 @@ class LocalStack:
         os.environ.update(self.stack.all_env())
         os.environ.update(FAKE_AWS)  # local choices win over the template's (quieter logs, no EMF/X-Ray)
         self._reset_clients()
-        self.front = Served(ApiFront())
+        # The functions' processes get the local choices too, over their template's variables.
+        self.functions = Environments(function_configs(self.stack), {**FAKE_AWS, "AWS_ENDPOINT_URL": self.aws_url})
+        invoke = self.functions.invoke
+        self.front = Served(ApiFront(invoke))
         # Intuit's webhooks (payments) go to the app-level route, as the app's webhook URL would.
         self.sandboxes["qbo"].deliver_webhooks_to(f"{self.front.url}/webhooks/qbo")
-        self.pollers = [QueuePoller(self.stack, source) for source in self.stack.template.queue_sources()]
+        self.pollers = [QueuePoller(self.stack, s, invoke) for s in self.stack.template.queue_sources()]
         if self.background:
             self._loop = Background(self.pollers)
             self._loop.start()
@@ -73,10 +81,11 @@ class LocalStack:
 
     # ------------------------------------------------------------------ sandboxes
     def _start_sandboxes(self) -> None:
-        from sandbox import qbo, servicetrade
+        from sandbox import intacct, qbo, servicetrade
 
         self.sandboxes["servicetrade"] = servicetrade.start()
         self.sandboxes["qbo"] = qbo.start()
+        self.sandboxes["intacct"] = intacct.start()
 
     def _secret_values(self) -> dict[str, str]:
         from sandbox.fixtures import qbo_app_secret
@@ -106,7 +115,13 @@ class LocalStack:
             for s in self.stack.template.schedules()
             if self.stack.template.code_dir(s.function).name == function_folder
         )
-        return fire(source, at)
+        assert self.functions is not None
+        return fire(source, at, self.functions.invoke)
+
+    def warm(self, *function_folders: str) -> None:
+        """Start these functions' environments now, in the background (the demo knows which it will use)."""
+        assert self.functions is not None
+        self.functions.warm([by_folder(folder) for folder in function_folders], wait=False)
 
     def drain(self, timeout_s: float = 60.0) -> int:
         """Poll every queue until all are empty (for the demo and tests, with background=False).
@@ -152,6 +167,7 @@ class LocalStack:
                 "client_secret": app["client_secret"],
                 "webhook_verifier_token": app["verifier_token"],
             },
+            "intacct": self.sandboxes["intacct"].describe(),  # url (login endpoint) and the demo credentials
         }
 
     def stop(self) -> None:
@@ -159,6 +175,8 @@ class LocalStack:
             self._loop.stop()
         if self.front is not None:
             self.front.stop()
+        if self.functions is not None:
+            self.functions.close()
         for sb in self.sandboxes.values():
             sb.stop()
         if self.moto is not None:

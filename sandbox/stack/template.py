@@ -16,6 +16,8 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
+LAMBDA_DEFAULT_TIMEOUT_S = 3
+LAMBDA_DEFAULT_MEMORY_MB = 128
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,30 @@ class Template:
 
     def code_dir(self, function: str) -> Path:
         return ROOT / str(self.functions[function]["Properties"]["CodeUri"])
+
+    def setting(self, function: str, key: str, default: Any) -> Any:
+        """A function property as SAM resolves it: the function's own, else Globals' (else Lambda's default)."""
+        globals_fn = self.raw.get("Globals", {}).get("Function", {})
+        return self.functions[function]["Properties"].get(key, globals_fn.get(key, default))
+
+    def timeout_s(self, function: str) -> int:
+        return int(self.setting(function, "Timeout", LAMBDA_DEFAULT_TIMEOUT_S))
+
+    def memory_mb(self, function: str) -> int:
+        return int(self.setting(function, "MemorySize", LAMBDA_DEFAULT_MEMORY_MB))
+
+    def concurrency(self, function: str) -> int | None:
+        """The most environments Lambda would run at once for this function, where the template says:
+        its reserved concurrency, else the largest MaximumConcurrency of its SQS event sources."""
+        reserved = self.setting(function, "ReservedConcurrentExecutions", None)
+        if reserved is not None:
+            return int(reserved)
+        limits = [
+            int(ev["Properties"]["ScalingConfig"]["MaximumConcurrency"])
+            for ev in self.functions[function]["Properties"].get("Events", {}).values()
+            if ev["Type"] == "SQS" and "MaximumConcurrency" in ev["Properties"].get("ScalingConfig", {})
+        ]
+        return max(limits) if limits else None
 
     def function_env(self, function: str, physical: dict[str, str], attrs: dict[str, dict[str, str]]) -> dict[str, str]:
         """Globals environment merged with the function's own, as SAM merges them."""

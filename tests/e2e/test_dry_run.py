@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.wiring import qbo_engine
+from ledgerbridge.targets import registry
+from ledgerbridge.wiring import engine_for
 from tests.e2e.conftest import World
 from tests.helpers import call_api
 
@@ -37,7 +38,7 @@ def test_dry_run_plans_create_then_update_with_a_diff_and_writes_nothing(world: 
         event_id="e1",
         occurred_at=datetime.now(UTC),
     )
-    qbo_engine(tenant_store.load(tenant_id)).run(job)
+    engine_for(tenant_store.load(tenant_id), registry.plugin("qbo")).run(job)
     synced = world.qbo.objects("Invoice", world.realm_id)[0]
     world.st.state.invoices[invoice["id"]].update({"notes": "Added a second visit", "status": "pending_accounting"})
     before = writes(world)

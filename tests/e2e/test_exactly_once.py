@@ -50,6 +50,7 @@ def big_world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     yield from world_with(aws, monkeypatch, invoices=994)
 
 
+@pytest.mark.slow  # about 5 min: CI runs it after `make test` (make test-slow)
 def test_1000_invoices_5_deliveries_each_under_chaos_land_exactly_once(big_world: World) -> None:
     world = big_world
     numbers = {i["invoiceNumber"] for i in pending(world)}
@@ -115,7 +116,8 @@ def test_a_crash_after_the_create_is_resolved_without_a_second_invoice(
     monkeypatch.setattr(mappings, "put", crash_once)
     from ledgerbridge.jobs import SyncJob
     from ledgerbridge.state import tenants as tenant_store
-    from ledgerbridge.wiring import qbo_engine
+    from ledgerbridge.targets import registry
+    from ledgerbridge.wiring import engine_for
 
     job = SyncJob.model_validate(
         {
@@ -127,7 +129,7 @@ def test_a_crash_after_the_create_is_resolved_without_a_second_invoice(
             "occurred_at": "2026-11-25T12:00:00Z",
         }
     )
-    engine = qbo_engine(tenant_store.load(job.tenant_id))
+    engine = engine_for(tenant_store.load(job.tenant_id), registry.plugin("qbo"))
     with pytest.raises(RuntimeError):
         engine.run(job)
     assert len(qbo_invoices(world)) == 1  # created, but not recorded

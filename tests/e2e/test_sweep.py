@@ -143,6 +143,7 @@ def burst_world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     yield from world_with(aws, monkeypatch, invoices=1994)
 
 
+@pytest.mark.slow  # 2,000 webhooks through the throttle, then the sweep: many CPU-minutes (make test-slow)
 def test_a_burst_of_2000_sends_against_a_throttled_front_loses_nothing(burst_world: World) -> None:
     world = burst_world
     # API Gateway's token bucket, scaled down (template.yaml allows 500/s, burst 1,000 for webhooks) so that

@@ -28,11 +28,11 @@ def test_create_show_update_a_tenant_and_its_secrets(aws: Any) -> None:
         body={"tenant": TENANT, "secrets": {"servicetrade": {"client_id": "a", "client_secret": "b"}}},
     )
     assert status == 201
-    assert body["tenant"]["source_secret_name"] == "ledgerbridge/acme-fire/servicetrade"
+    assert body["tenant"]["source_secret_name"] == "ledgerbridge/dev/tenants/acme-fire/servicetrade"  # stage dev
     assert tenant_store.check_credential("acme-fire", body["files_credential"], "files")
     assert tenant_store.check_credential("acme-fire", body["webhook_token"], "webhook")
     assert not tenant_store.check_credential("acme-fire", body["webhook_token"], "files")
-    stored = boto3.client("secretsmanager").get_secret_value(SecretId="ledgerbridge/acme-fire/servicetrade")
+    stored = boto3.client("secretsmanager").get_secret_value(SecretId=body["tenant"]["source_secret_name"])
     assert json.loads(stored["SecretString"]) == {"client_id": "a", "client_secret": "b"}
 
     status, _, shown = call_api("GET", "/admin/tenants/acme-fire")

@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledgerbridge.console import sessions
 from ledgerbridge.state import tenants as tenant_store
 from sandbox.stack.template import load
 from tests.helpers import call_api, make_tenant
@@ -51,6 +52,8 @@ def test_every_route_survives_fuzzed_input(aws: Any) -> None:
     make_tenant("acme-fire")
     token = tenant_store.issue_credential("acme-fire", "webhook")
     files = tenant_store.issue_credential("acme-fire", "files")
+    session = sessions.redeem_link(sessions.issue_link("acme-fire"))
+    assert session is not None
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
@@ -59,14 +62,24 @@ def test_every_route_survives_fuzzed_input(aws: Any) -> None:
         body=bodies,
         auth=st.sampled_from(["", f"Bearer {files}", "Bearer lbk_acme-fire_00_x", "Basic Zm9v"]),
         hook=st.sampled_from(["", token, "lbk_nobody_1_2"]),
-        query=st.dictionaries(st.sampled_from(["part", "limit", "state", "code", "realmId"]), st.text(max_size=20)),
+        query=st.dictionaries(
+            st.sampled_from(["part", "limit", "state", "code", "realmId", "after", "period", "target", "invoice_ids"]),
+            st.text(max_size=20),
+        ),
+        cookie=st.sampled_from(
+            ["", f"lb_console={session.cookie_value}", "lb_console=acme-fire.forged", "lb_console=;"]
+        ),
     )
-    def probe(route: Any, segment: str, body: str | None, auth: str, hook: str, query: dict[str, str]) -> None:
+    def probe(
+        route: Any, segment: str, body: str | None, auth: str, hook: str, query: dict[str, str], cookie: str
+    ) -> None:
         path = route.path
-        for name in ("tenant_id", "export_id", "layout_name"):
+        for name in ("tenant_id", "export_id", "layout_name", "target"):
             path = path.replace("{" + name + "}", segment)
         params = {**query, **({"token": hook} if hook else {})}
         headers = {"Authorization": auth} if auth else {}
+        if cookie:
+            headers["Cookie"] = cookie
         status, _, parsed = call_api(route.method, path, body=body, query=params or None, headers=headers)
         text = parsed if isinstance(parsed, str) else json.dumps(parsed)
         assert status < 500 or route.path.startswith("/qbwc"), (route, status, text)  # SOAP faults are 500 by spec

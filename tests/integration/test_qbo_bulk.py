@@ -1,4 +1,4 @@
-"""Bulk push (ledgerbridge.bulk) against the QBO sandbox: per-record failures inside a batch, exactly-once after
+"""Bulk push (ledgerbridge.sync.batch) against the QBO sandbox: per-record failures inside a batch, exactly-once after
 lost batch answers, and the realm budget keeping a big push free of 429s under the sandbox's own limits."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.bulk import BulkPusher, next_part
 from ledgerbridge.errors import TransientError
 from ledgerbridge.state import intents, mappings, synclog
-from ledgerbridge.sync import Engine
+from ledgerbridge.sync.batch import BatchPusher, next_part
+from ledgerbridge.sync.engine import Engine
 from ledgerbridge.targets.qbo.budget import Limits, RealmBudget
 from ledgerbridge.targets.qbo.client import QboClient
 from ledgerbridge.targets.qbo.documents import QboDocuments
+from ledgerbridge.targets.qbo.settings import QboSettings
 from ledgerbridge.targets.qbo.target import QboTarget
 from ledgerbridge.targets.qbo.tokens import AppCredentials, InMemoryTokenStore, OAuthClient, QboTokens, Tokens
-from ledgerbridge.tenants import IntegrationSettings
 from sandbox.qbo import ManualClock, QboSandboxServer, start
 from sandbox.qbo.flows import Bookkeeper, SyntheticPlatform
 from tests.helpers import make_tenant
@@ -40,7 +40,7 @@ def server(clock: ManualClock) -> Iterator[QboSandboxServer]:
 
 
 def engine(server: QboSandboxServer, clock: ManualClock, platform: SyntheticPlatform, budgeted: bool = True) -> Engine:
-    tenant = make_tenant(TENANT, integrations=[IntegrationSettings(target="qbo", realm_id=server.realm_id)])
+    tenant = make_tenant(TENANT, integrations=[QboSettings(realm_id=server.realm_id)])
     grant = server.issue_tokens()
     store = InMemoryTokenStore(
         Tokens(grant["access_token"], grant["refresh_token"], clock.now() + 3600, server.realm_id, version=1)
@@ -68,7 +68,7 @@ def doc_numbers(server: QboSandboxServer) -> Counter[str]:
 def test_a_big_push_under_the_budget_never_sees_a_429(aws: Any, server: QboSandboxServer, clock: ManualClock) -> None:
     platform = SyntheticPlatform(300, customers=5)
     started = clock.now()
-    result = BulkPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
+    result = BatchPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
     assert result.created == 300 and result.failed == 0 and result.deferred == 0 and result.exhausted
     assert throttled(server) == 0
     assert set(platform.statuses.values()) == {"processed"}
@@ -82,7 +82,7 @@ def test_a_big_push_under_the_budget_never_sees_a_429(aws: Any, server: QboSandb
 def test_the_same_push_without_the_budget_is_throttled(aws: Any, server: QboSandboxServer, clock: ManualClock) -> None:
     """The control for the test above: the sandbox does enforce the limits (so that test can fail)."""
     platform = SyntheticPlatform(60, customers=1)
-    pusher = BulkPusher(engine(server, clock, platform, budgeted=False), clock=clock.now)
+    pusher = BatchPusher(engine(server, clock, platform, budgeted=False), clock=clock.now)
     with pytest.raises(TransientError, match="throttled"):  # the run gives up; SQS would retry it later
         pusher.push(platform.invoices("pending_accounting"))
     assert throttled(server) > 0
@@ -92,7 +92,7 @@ def test_one_bad_item_fails_only_its_own_record(aws: Any, server: QboSandboxServ
     platform = SyntheticPlatform(12, customers=2)
     Bookkeeper(server).create_invoice("B-000007")  # someone already used this invoice number in QuickBooks
     clock.advance(61)  # the bookkeeper's own requests count against the realm's limits too
-    result = BulkPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
+    result = BatchPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
     assert result.batches == 1 and result.singles == 0  # all twelve went in one batch
     assert (result.created, result.failed) == (11, 1)
     bad = "700007"
@@ -114,19 +114,19 @@ def test_lost_batch_answers_create_nothing_twice(
     there (as a Lambda would): the next run finds the intents and adopts what QuickBooks has."""
     platform = SyntheticPlatform(30, customers=1)
     server.drop_after_commit(count=2, path="/batch")
-    pusher = BulkPusher(engine(server, clock, platform), clock=clock.now)
+    pusher = BatchPusher(engine(server, clock, platform), clock=clock.now)
     if crash:
 
         def die(*_: Any) -> None:
             raise TransientError("the Lambda timed out")
 
         with monkeypatch.context() as patch:
-            patch.setattr(BulkPusher, "_resolve", die)
+            patch.setattr(BatchPusher, "_resolve", die)
             with pytest.raises(TransientError):
                 pusher.push(platform.invoices("pending_accounting"))
         assert set(platform.statuses.values()) == {"pending_accounting"}
         assert all(intents.begin(TENANT, "qbo", "invoice", k, "").resumed for k in platform.statuses)
-        pusher = BulkPusher(engine(server, clock, platform), clock=clock.now)
+        pusher = BatchPusher(engine(server, clock, platform), clock=clock.now)
     result = pusher.push(platform.invoices("pending_accounting"))
     assert result.created == 30 and result.exhausted
     assert sum(doc_numbers(server).values()) == 30 and max(doc_numbers(server).values()) == 1
@@ -140,12 +140,12 @@ def test_unchanged_invoices_are_skipped_and_changed_ones_updated_in_a_batch(
     aws: Any, server: QboSandboxServer, clock: ManualClock
 ) -> None:
     platform = SyntheticPlatform(10, customers=1)
-    BulkPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
+    BatchPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
     for source_id in platform.statuses:
         platform.statuses[source_id] = "pending_accounting"
     first = next(iter(platform.statuses))
     platform._invoices[first] = platform._invoices[first].model_copy(update={"memo": "gate code 1234"})
-    result = BulkPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
+    result = BatchPusher(engine(server, clock, platform), clock=clock.now).push(platform.invoices("pending_accounting"))
     assert (result.created, result.updated, result.skipped) == (0, 1, 9)
     qbo_id = mappings.find(TENANT, "qbo", "invoice", first)
     assert qbo_id is not None
@@ -157,7 +157,7 @@ def test_a_run_stops_at_its_deadline_and_leaves_no_stray_intents(
     aws: Any, server: QboSandboxServer, clock: ManualClock
 ) -> None:
     platform = SyntheticPlatform(200, customers=2)
-    pusher = BulkPusher(engine(server, clock, platform), clock=clock.now, deadline=clock.now() + 60)
+    pusher = BatchPusher(engine(server, clock, platform), clock=clock.now, deadline=clock.now() + 60)
     result = pusher.push(platform.invoices("pending_accounting"))
     assert 0 < result.created < 200 and not result.exhausted
     pending = [k for k, s in platform.statuses.items() if s == "pending_accounting"]
@@ -176,7 +176,7 @@ def test_several_workers_push_each_invoice_exactly_once(aws: Any, server: QboSan
     single-worker test above and the budget's own tests hold that line; what must hold here is exactly-once.)"""
     server.state.limiter.limits.per_second = server.state.limiter.limits.per_minute = 100_000
     platform = SyntheticPlatform(150, customers=3)
-    pusher = BulkPusher(engine(server, clock, platform), clock=clock.now, workers=4)
+    pusher = BatchPusher(engine(server, clock, platform), clock=clock.now, workers=4)
     result = pusher.push(platform.invoices("pending_accounting"))
     assert result.created == 150 and result.exhausted and result.batches >= 2
     assert sum(doc_numbers(server).values()) == 150 and max(doc_numbers(server).values()) == 1

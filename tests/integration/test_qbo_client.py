@@ -17,9 +17,9 @@ from ledgerbridge.errors import AuthorizationRevoked, PermanentError, TransientE
 from ledgerbridge.records import Customer, Invoice, InvoiceLine, Location, Ref
 from ledgerbridge.targets.base import TargetRecord
 from ledgerbridge.targets.qbo.client import QboClient
+from ledgerbridge.targets.qbo.faults import DuplicateDocNumberError, DuplicateNameError
 from ledgerbridge.targets.qbo.target import QboTarget
 from ledgerbridge.targets.qbo.tokens import AppCredentials, InMemoryTokenStore, OAuthClient, QboTokens, Tokens
-from ledgerbridge.targets.qbo.wire import DuplicateDocNumberError, DuplicateNameError
 from ledgerbridge.tenants import MappingSettings
 from sandbox.qbo import ManualClock, QboSandboxServer, start
 

@@ -4,7 +4,6 @@ connecting a company (OAuth), payments flowing back by webhook and by the CDC ca
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,21 +15,22 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ledgerbridge import aws, secrets
-from ledgerbridge.bulk import BulkResult
 from ledgerbridge.config import get_config
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import mappings, synclog
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.sync.batch import BatchOutcome
 from ledgerbridge.targets.qbo import tokens as qbo_tokens
 from ledgerbridge.targets.qbo.budget import RealmBudget
-from ledgerbridge.tenants import IntegrationSettings, secret_name
+from ledgerbridge.targets.qbo.settings import QboSettings, qbo_environment
+from ledgerbridge.tenants import secret_name
 from sandbox import qbo as qbo_sandbox
 from sandbox import servicetrade
 from sandbox.qbo import OffsetClock, QboSandboxServer
 from sandbox.qbo.flows import Bookkeeper, consent
 from sandbox.stack.apigw import proxy_event
-from sandbox.stack.functions import by_folder, handler, invoke
+from sandbox.stack.functions import invoke
 from sandbox.stack.pollers import QueuePoller, fire
 from tests.helpers import call_api, drain, make_tenant
 
@@ -89,7 +89,7 @@ def world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         monkeypatch.setenv("QBO_DISCOVERY_URL", qbo.discovery_url)
         monkeypatch.setattr(qbo_tokens, "PEER_WAIT_S", 0.2)
         get_config.cache_clear()
-        secrets.write_json(get_config().qbo_app_secret_name, qbo_sandbox.demo_app_secret(qbo.url))
+        secrets.write_json(qbo_environment().qbo_app_secret_name, qbo_sandbox.demo_app_secret(qbo.url))
         source_secret = secret_name(TENANT, "servicetrade")
         secrets.write_json(
             source_secret,
@@ -99,7 +99,7 @@ def world(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             TENANT,
             source_base_url=st.url,
             source_secret_name=source_secret,
-            integrations=[IntegrationSettings(target="qbo", entities=["invoice", "customer", "payment"])],
+            integrations=[QboSettings(entities=["invoice", "customer", "payment"])],
         )
         yield World(aws, qbo, st, tenant_store.issue_credential(TENANT, "files"))
     finally:
@@ -380,7 +380,7 @@ def test_the_hourly_schedule_pushes_pending_invoices_in_bulk(connected: World) -
     assert len(pending) == 6
     schedule = next(s for s in w.stack.template.schedules() if s.function == "SyncDispatchFunction")
     answer = fire(schedule, datetime.now(UTC))
-    assert (answer["catchup_jobs"], answer["bulk_jobs"]) == (1, 1)
+    assert (answer["catchup_jobs"], answer["batch_jobs"]) == (1, 1)
     w.run_queue()
     assert [w.st_invoice(n)["status"] for n in pending] == ["processed"] * 6
     assert sum(1 for c in w.qbo.state.calls if c["path"].endswith("/batch")) == 1
@@ -392,23 +392,21 @@ def test_the_hourly_schedule_pushes_pending_invoices_in_bulk(connected: World) -
 
 
 def test_a_bulk_run_out_of_time_continues_in_a_new_message(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ledgerbridge.bulk as bulk_module
+    from ledgerbridge.sync import runner
 
-    handler(by_folder("sync_qbo"))  # make sure the module is loaded
-    app = sys.modules["lb_function_sync_qbo"]
     calls: list[float] = []
 
-    def partial_run(tenant: Any, *, deadline: float, workers: int) -> BulkResult:
+    def partial_run(tenant: Any, plugin: Any, *, deadline: float) -> BatchOutcome:
         calls.append(deadline)
-        return BulkResult(created=3, exhausted=len(calls) > 1)
+        return BatchOutcome(created=3, exhausted=len(calls) > 1)
 
-    monkeypatch.setattr(bulk_module, "push_pending", partial_run)
+    monkeypatch.setattr(runner, "push_pending", partial_run)
     job = SyncJob(
-        tenant_id=TENANT, target="qbo", entity="invoice", source_id="bulk", event_id="bulk:acme-fire:20260105T1005",
+        tenant_id=TENANT, target="qbo", kind="batch", entity="invoice", event_id="bulk:acme-fire:20260105T1005",
         action="bulk", trigger="schedule", occurred_at=datetime.now(UTC),
     )  # fmt: skip
-    app.run(job, None)
+    runner.run(job, None)
     [message] = [json.loads(m["Body"]) for m in drain(world.stack.queue_url("QboSyncQueue"))]
-    assert message["event_id"] == "bulk:acme-fire:20260105T1005:p2" and message["source_id"] == "bulk"
-    app.run(SyncJob.model_validate(message), None)
+    assert message["event_id"] == "bulk:acme-fire:20260105T1005:p2" and message["kind"] == "batch"
+    runner.run(SyncJob.model_validate(message), None)
     assert drain(world.stack.queue_url("QboSyncQueue")) == []  # done: no third part

@@ -19,6 +19,7 @@ from ledgerbridge.config import get_config
 from ledgerbridge.errors import AuthorizationRevoked
 from ledgerbridge.targets.qbo.client import QboClient
 from ledgerbridge.targets.qbo.tokens import QboTokens, SecretsManagerTokenStore, TokenGrant, Tokens
+from ledgerbridge.tenants import secret_name
 from sandbox.qbo import ManualClock, QboSandboxServer, start
 
 TENANT = "acme-fire"
@@ -113,10 +114,10 @@ def test_connect_writes_a_secret_version_that_the_state_item_points_to(
     item = state_item()
     assert item["version"]["N"] == "2"
     sm = boto3.client("secretsmanager")
-    secret = sm.get_secret_value(SecretId=f"ledgerbridge/{TENANT}/qbo", VersionId=item["secret_version_id"]["S"])
+    secret = sm.get_secret_value(SecretId=secret_name(TENANT, "qbo"), VersionId=item["secret_version_id"]["S"])
     assert json.loads(secret["SecretString"])["refresh_token"] == stored.refresh_token
     # the AWSCURRENT label follows the winning version (for people reading the secret in the console)
-    current = sm.get_secret_value(SecretId=f"ledgerbridge/{TENANT}/qbo", VersionStage="AWSCURRENT")
+    current = sm.get_secret_value(SecretId=secret_name(TENANT, "qbo"), VersionStage="AWSCURRENT")
     assert json.loads(current["SecretString"])["access_token"] == stored.access_token
     assert SecretsManagerTokenStore(TENANT).load() == stored
     assert stored.access_token not in repr(stored) and stored.refresh_token not in repr(stored)

@@ -12,6 +12,7 @@ import pytest
 
 from ledgerbridge.state import exports, synclog
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.targets.qbd.settings import QbdSettings
 from sandbox.stack.functions import invoke
 from sandbox.stack.template import load
 from tests.helpers import drain, make_tenant
@@ -49,11 +50,18 @@ def check_admin(stack: Any) -> None:
 
 
 def check_qbwc(stack: Any) -> None:
+    make_tenant(TENANT, integrations=[QbdSettings(entities=["invoice"])])
     credential = tenant_store.issue_credential(TENANT, "qbwc")
     event = _event("qbwc")
     event["body"] = event["body"].replace("lbk_summit-fire_REPLACE_WITH_QBWC_CREDENTIAL", credential)
     response = invoke("QbwcFunction", event)
-    assert response["statusCode"] == 200 and "<string>none</string>" in response["body"]
+    assert response["statusCode"] == 200 and "<string>none</string>" in response["body"]  # nothing queued
+
+
+def check_sync_qbd(stack: Any) -> None:  # no platform credentials: a permanent failure, recorded, not retried
+    assert invoke("SyncQbdFunction", _event("sync_qbd")) == {"batchItemFailures": []}
+    entries = synclog.recent(TENANT)
+    assert [e.outcome for e in entries] == ["failed"] and "no field-service credentials" in entries[0].message
 
 
 def check_unbuilt(function: str) -> Callable[[Any], None]:
@@ -114,7 +122,22 @@ def check_export(stack: Any) -> None:
     assert manifest.status == "failed" and manifest.message
 
 
+def check_console(stack: Any) -> None:
+    from ledgerbridge.console import sessions
+
+    synclog.write(synclog.LogEntry(TENANT, "qbo", "invoice", "1001", "failed", "refused. What to fix: map it"))
+    session = sessions.redeem_link(sessions.issue_link(TENANT))
+    assert session is not None
+    event = _event("console")
+    event["headers"] = {**event["headers"], "Cookie": f"lb_console={session.cookie_value}"}
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    response = invoke("ConsoleFunction", event)
+    assert response["statusCode"] == 200, response
+    assert "map it" in response["body"] and 'name="entry"' in response["body"]
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
+    "ConsoleFunction": check_console,
     "ConnectFunction": check_connect,
     "SyncQboFunction": check_sync_qbo,
     "SyncDispatchFunction": check_sync_dispatch,
@@ -123,7 +146,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "WebhookFunction": check_webhook,
     "AdminFunction": check_admin,
     "QbwcFunction": check_qbwc,
-    "SyncQbdFunction": check_unbuilt("SyncQbdFunction"),
+    "SyncQbdFunction": check_sync_qbd,
     "SyncIntacctFunction": check_unbuilt("SyncIntacctFunction"),
     "ExportDispatchFunction": check_export_dispatch,
     "FilesFunction": check_files,

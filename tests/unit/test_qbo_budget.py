@@ -54,6 +54,7 @@ def most_in_window(times: list[float], window: float) -> int:
     return best
 
 
+@pytest.mark.slow  # 150 simulated minutes against moto: about a CPU-minute; CI runs it (make test-slow)
 def test_three_consumers_never_exceed_any_limit_and_get_close_to_them(table: None) -> None:
     clock = ManualClock()
     limits = Limits()

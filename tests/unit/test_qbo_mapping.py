@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from ledgerbridge.errors import AuthorizationRevoked, InvalidInput, TransientError
 from ledgerbridge.records import Address, Customer, Invoice, InvoiceLine, Location, Ref
-from ledgerbridge.targets.qbo import mapping
-from ledgerbridge.targets.qbo.wire import (
+from ledgerbridge.targets.qbo import documents as mapping
+from ledgerbridge.targets.qbo.faults import (
     DuplicateDocNumberError,
     QboPermanentError,
     StaleObjectError,

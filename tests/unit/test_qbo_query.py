@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgerbridge.targets.qbo.wire import quote, select_where
+from ledgerbridge.targets.qbo.faults import quote, select_where
 from sandbox.qbo.faults import QboFault
 from sandbox.qbo.query import Condition, parse, run
 

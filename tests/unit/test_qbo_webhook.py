@@ -1,4 +1,4 @@
-"""Intuit webhook intake (ledgerbridge.qbo_webhook), pure: signatures, both payload shapes, routing, dedupe."""
+"""Intuit webhook intake (ledgerbridge.targets.qbo.webhook), pure: signatures, both payload shapes, routing, dedupe."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pytest
 
 from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncJob
-from ledgerbridge.qbo_webhook import Change, accept, event_id, parse, verify_signature
-from ledgerbridge.tenants import IntegrationSettings, Tenant
+from ledgerbridge.sync.intake import claim_key, enqueue_once
+from ledgerbridge.targets.qbo.settings import QboSettings
+from ledgerbridge.targets.qbo.webhook import Change, event_id, parse, route, verify_signature
+from ledgerbridge.tenants import Tenant
 from sandbox.qbo import sign
 from sandbox.qbo.store import Change as SandboxChange
 from sandbox.qbo.webhooks import cloudevents_body, legacy_body
@@ -21,7 +23,7 @@ AT = datetime(2026, 1, 5, 17, 0, 3, tzinfo=UTC)
 
 
 def tenant(entities: list[str] | None = None) -> Tenant:
-    integration = IntegrationSettings(target="qbo", realm_id=REALM, entities=entities or ["invoice", "payment"])
+    integration = QboSettings(realm_id=REALM, entities=entities or ["invoice", "payment"])
     return Tenant(tenant_id="acme-fire", name="Acme", integrations=[integration])
 
 
@@ -71,7 +73,7 @@ def test_a_create_and_a_void_in_the_same_second_are_two_events() -> None:
         SandboxChange("Payment", "41", "Create", AT.timestamp()),
         SandboxChange("Payment", "41", "Void", AT.timestamp()),
     ]
-    accepted, duplicates, _, jobs = route(parse(legacy_body(REALM, same_second)), set(), {REALM: tenant()})
+    accepted, duplicates, _, jobs = deliver(parse(legacy_body(REALM, same_second)), set(), {REALM: tenant()})
     assert (accepted, duplicates) == (2, 0) and jobs[0].event_id != jobs[1].event_id
 
 
@@ -84,7 +86,7 @@ def test_what_is_not_an_intuit_notification_is_refused(body: object) -> None:
         parse(body)
 
 
-def route(
+def deliver(
     items: Sequence[Change], seen: set[str], tenants: dict[str, Tenant | None], fail: bool = False
 ) -> tuple[int, int, int, list[SyncJob]]:
     published: list[SyncJob] = []
@@ -100,8 +102,13 @@ def route(
             raise RuntimeError("SQS is down")
         published.extend(jobs)
 
-    result = accept(
-        items, tenant_for_realm=tenants.get, claim=claim, release=lambda t, k: seen.discard(k), publish=publish
+    jobs, ignored = route(items, tenants.get)
+    result = enqueue_once(
+        jobs,
+        ignored,
+        claim=lambda job: claim(job.tenant_id, claim_key(job)),
+        release=lambda job: seen.discard(claim_key(job)),
+        publish=publish,
     )
     return result.accepted, result.duplicates, result.ignored, published
 
@@ -109,25 +116,25 @@ def route(
 def test_payments_become_pull_jobs_once_and_the_rest_is_ignored() -> None:
     read = parse(legacy_body(REALM, changes()))
     seen: set[str] = set()
-    accepted, duplicates, ignored, jobs = route(read, seen, {REALM: tenant()})
+    accepted, duplicates, ignored, jobs = deliver(read, seen, {REALM: tenant()})
     assert (accepted, duplicates, ignored) == (2, 0, 1)
     assert [(j.direction, j.entity, j.source_id, j.action, j.target) for j in jobs] == [
         ("pull", "payment", "41", "create", "qbo"),
         ("pull", "payment", "42", "void", "qbo"),
     ]
     assert jobs[0].event_id == f"qbo:{REALM}:Payment:41:{int(AT.timestamp())}:create"
-    assert route(read, seen, {REALM: tenant()})[:3] == (0, 2, 1)
+    assert deliver(read, seen, {REALM: tenant()})[:3] == (0, 2, 1)
 
 
 def test_unknown_realms_and_tenants_without_payments_are_ignored() -> None:
     read = parse(legacy_body(REALM, changes()))
-    assert route(read, set(), {})[:3] == (0, 0, 3)
-    assert route(read, set(), {REALM: tenant(["invoice"])})[:3] == (0, 0, 3)
+    assert deliver(read, set(), {})[:3] == (0, 0, 3)
+    assert deliver(read, set(), {REALM: tenant(["invoice"])})[:3] == (0, 0, 3)
 
 
 def test_claims_are_released_when_enqueueing_fails() -> None:
     read = parse(legacy_body(REALM, changes()))
     seen: set[str] = set()
     with pytest.raises(RuntimeError):
-        route(read, seen, {REALM: tenant()}, fail=True)
+        deliver(read, seen, {REALM: tenant()}, fail=True)
     assert seen == set()  # Intuit's retry will be taken, not dropped as a duplicate

@@ -8,7 +8,9 @@ import pytest
 
 from ledgerbridge import sweep, webhook
 from ledgerbridge.records import RecordVersion
-from ledgerbridge.tenants import IntegrationSettings, SweepSettings, Tenant
+from ledgerbridge.sync import intake
+from ledgerbridge.targets.qbo.settings import QboSettings
+from ledgerbridge.tenants import SweepSettings, Tenant
 
 NOW = datetime(2026, 1, 5, 12, 15, tzinfo=UTC)
 
@@ -17,7 +19,7 @@ def tenant(**overrides: object) -> Tenant:
     data: dict[str, object] = {
         "tenant_id": "acme-fire",
         "name": "Acme",
-        "integrations": [IntegrationSettings(target="qbo", entities=["invoice", "customer"])],
+        "integrations": [QboSettings(entities=["invoice", "customer"])],
     }
     data.update(overrides)
     return Tenant.model_validate(data)
@@ -60,9 +62,9 @@ def test_a_tenant_is_due_once_its_own_interval_has_passed(
 
 
 def test_tenants_without_webhook_integrations_for_invoices_or_with_the_sweep_off_are_never_due() -> None:
-    scheduled_only = [IntegrationSettings(target="qbo", triggers=["schedule"], entities=["invoice"])]
-    customers_only = [IntegrationSettings(target="qbo", entities=["customer"])]
-    disabled = [IntegrationSettings(target="qbo", enabled=False, entities=["invoice"])]
+    scheduled_only = [QboSettings(triggers=["schedule"], entities=["invoice"])]
+    customers_only = [QboSettings(entities=["customer"])]
+    disabled = [QboSettings(enabled=False, entities=["invoice"])]
     for integrations in (scheduled_only, customers_only, disabled, []):
         assert not sweep.due(tenant(integrations=integrations), None, NOW)
     assert not sweep.due(tenant(sweep=SweepSettings(enabled=False)), None, NOW)
@@ -87,7 +89,7 @@ def test_a_swept_version_gets_the_event_id_its_webhook_would_have_had() -> None:
     (from_webhook,), _ = webhook.plan_jobs(tenant(), delivery, NOW, replay_window_s=86400)
     (from_sweep,) = sweep.jobs_for("acme-fire", ["qbo"], RecordVersion(source_id="42", updated_at=updated))
     assert from_sweep.event_id == from_webhook.event_id
-    assert webhook.claim_key(from_sweep) == webhook.claim_key(from_webhook)
+    assert intake.claim_key(from_sweep) == intake.claim_key(from_webhook)
     assert (from_sweep.trigger, from_sweep.occurred_at) == ("sweep", updated)
 
 
@@ -102,4 +104,4 @@ def test_a_later_version_of_the_same_invoice_is_a_new_event() -> None:
 def test_one_job_per_target_the_tenant_routes_invoices_to() -> None:
     jobs = sweep.jobs_for("acme-fire", ["qbo", "intacct"], RecordVersion(source_id="7", updated_at=NOW))
     assert [j.target for j in jobs] == ["qbo", "intacct"]
-    assert len({webhook.claim_key(j) for j in jobs}) == 2
+    assert len({intake.claim_key(j) for j in jobs}) == 2

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,11 +51,7 @@ def test_queues_are_fifo_with_fifo_dlqs_and_every_dlq_has_an_alarm() -> None:
     queues = {k: v for k, v in res.items() if v["Type"] == "AWS::SQS::Queue"}
     work = {k: v for k, v in queues.items() if "RedrivePolicy" in v["Properties"]}  # type: ignore[operator]
     assert set(work) == {"QboSyncQueue", "QbdSyncQueue", "IntacctSyncQueue", "ExportQueue"}
-    alarmed = {
-        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]  # type: ignore[index]
-        for a in res.values()
-        if a["Type"] == "AWS::CloudWatch::Alarm" and "Dimensions" in a["Properties"]  # type: ignore[operator]
-    }
+    alarmed = {ref for _, ref in _alarmed(res)}
     for name, q in work.items():
         props = q["Properties"]
         assert props["FifoQueue"] is True  # type: ignore[index]
@@ -115,3 +112,101 @@ def test_the_recovered_alarm_has_one_contributor_per_tenant() -> None:
     query = alarm["Metrics"][0]["Expression"]  # type: ignore[index]
     assert "SweepRecovered" in query and query.endswith("GROUP BY tenant_id")
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def _alarmed(res: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+    """(metric name, logical id of the resource in its first dimension) of every alarm."""
+    found = set()
+    for alarm in res.values():
+        if alarm["Type"] != "AWS::CloudWatch::Alarm" or "Dimensions" not in alarm["Properties"]:
+            continue  # a metric-math alarm (SweepRecoveredAlarm) watches no one resource
+        value = alarm["Properties"]["Dimensions"][0]["Value"]
+        ref = value.get("Ref") or value.get("Fn::GetAtt", [None])[0] if isinstance(value, dict) else None
+        if ref:
+            found.add((alarm["Properties"]["MetricName"], ref))
+    return found
+
+
+def _functions(res: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in res.items() if v["Type"] == "AWS::Lambda::Function"}
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm_and_every_work_queue_an_age_alarm() -> None:
+    """New functions and queues follow the pattern in docs/decisions.md (Alarms)."""
+    res = _cfn()["Resources"]
+    alarmed = _alarmed(res)
+    for name in _functions(res):
+        assert ("Errors", name) in alarmed, f"{name} has no Errors alarm"
+        assert ("Throttles", name) in alarmed, f"{name} has no Throttles alarm"
+    for name, queue in res.items():
+        if queue["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in queue["Properties"]:
+            assert ("ApproximateAgeOfOldestMessage", name) in alarmed, f"{name} has no age alarm"
+    assert any(metric == "5XXError" for metric, _ in _alarmed_any(res))
+
+
+def _alarmed_any(res: dict[str, dict[str, Any]]) -> list[tuple[str, object]]:
+    return [
+        (a["Properties"]["MetricName"], a["Properties"]["Dimensions"])
+        for a in res.values()
+        if a["Type"] == "AWS::CloudWatch::Alarm" and "MetricName" in a["Properties"]
+    ]
+
+
+def test_functions_run_python_3_13_log_with_retention_and_api_ones_answer_within_29_s() -> None:
+    res = _cfn()["Resources"]
+    api_fronted = {
+        perm["Properties"]["FunctionName"]["Ref"]
+        for perm in res.values()
+        if perm["Type"] == "AWS::Lambda::Permission" and perm["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    }
+    assert api_fronted
+    for name, fn in _functions(res).items():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.13", name
+        assert props["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogGroup"}}, name
+        if name in api_fronted:
+            assert props["Timeout"] <= 29, f"{name}: API Gateway gives up after 29 s"
+    assert res["FunctionLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+@pytest.mark.parametrize("name", ["StateTable", "IdempotencyTable", "FileDropBucket", "QboAppSecret"])
+def test_data_outlives_the_stack(name: str) -> None:
+    resource = _cfn()["Resources"][name]
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+
+
+def _statements(res: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for role in res.values()
+        if role["Type"] == "AWS::IAM::Role"
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_secrets_are_granted_only_under_the_stage_prefix_and_no_bucket_admin_actions() -> None:
+    statements = _statements(_cfn()["Resources"])
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not {"s3:PutObjectAcl", "s3:PutLifecycleConfiguration"} & set(actions)
+        if any(a.startswith("secretsmanager:") for a in actions):
+            resource = json.dumps(statement["Resource"])
+            assert "secret:ledgerbridge/${Stage}/*" in resource, resource
+
+
+def test_scheduled_functions_send_failed_runs_to_a_queue() -> None:
+    res = _cfn()["Resources"]
+    scheduled = {
+        s["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+        for s in res.values()
+        if s["Type"] == "AWS::Scheduler::Schedule"
+    }
+    configs = {
+        c["Properties"]["FunctionName"]["Ref"]: c["Properties"]
+        for c in res.values()
+        if c["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    assert scheduled
+    for name in scheduled:
+        assert configs[name]["DestinationConfig"]["OnFailure"]["Destination"], name

@@ -12,9 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledgerbridge import secrets
 from ledgerbridge.errors import InvalidInput, NotFound
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.targets import registry
+from ledgerbridge.targets.base import Plugin
+from ledgerbridge.targets.registry import TargetName
 from ledgerbridge.tenants import Tenant, secret_name
 
-SECRET_PURPOSES = ("servicetrade", "qbo", "intacct", "qbd", "webhook_hmac")
+SECRET_PURPOSES = ("servicetrade", "webhook_hmac")  # besides one per target, named after it
 
 
 class TenantSecrets(BaseModel):
@@ -23,10 +26,10 @@ class TenantSecrets(BaseModel):
     servicetrade: dict[str, str] | None = Field(
         default=None, description="client_id + client_secret, or refresh_token, of the platform account"
     )
-    qbo: dict[str, str] | None = None
-    intacct: dict[str, str] | None = None
-    qbd: dict[str, str] | None = None
     webhook_hmac: str | None = None
+    targets: dict[TargetName, dict[str, str]] = Field(
+        default_factory=dict, description="target name -> its credentials (the keys its plug-in documents)"
+    )
 
 
 class CreatedTenant(BaseModel):
@@ -37,8 +40,8 @@ class CreatedTenant(BaseModel):
 
 def store_secrets(tenant: Tenant, values: TenantSecrets) -> Tenant:
     updates: dict[str, Any] = {}
-    for purpose in SECRET_PURPOSES:
-        value = getattr(values, purpose)
+    chosen: dict[str, str | dict[str, str] | None] = {p: getattr(values, p) for p in SECRET_PURPOSES}
+    for purpose, value in {**chosen, **values.targets}.items():
         if value is None:
             continue
         name = secret_name(tenant.tenant_id, purpose)
@@ -82,8 +85,19 @@ def update_tenant(tenant_id: str, changes: dict[str, Any], values: TenantSecrets
     return merged
 
 
+def integration_plugin(tenant: Tenant, target: str = "") -> Plugin:
+    """The plug-in of one of the tenant's enabled integrations: `target`, or the first one that is built."""
+    for integration in tenant.integrations:
+        if integration.enabled and (integration.target == target or not target):
+            found = registry.get(integration.target)
+            if found is not None:
+                return found
+    wanted = f"{target} integration" if target else "integration with a target this release can sync"
+    raise InvalidInput(f"tenant {tenant.tenant_id!r} has no enabled {wanted}", "target")
+
+
 def issue_credential(tenant_id: str, purpose: str) -> str:
-    if purpose not in ("files", "webhook", "qbwc"):
-        raise InvalidInput("purpose must be files, webhook or qbwc", "purpose")
+    if purpose not in ("files", "webhook", "qbwc", "console"):
+        raise InvalidInput("purpose must be files, webhook, qbwc or console", "purpose")
     tenant_store.load(tenant_id)
     return tenant_store.issue_credential(tenant_id, purpose)

@@ -1,10 +1,11 @@
-"""`ledgerbridge`: the operator's command line.
+"""`ledgerbridge`: the operator's command line (the product's commands; the development install's
+`ledgerbridge` script is sandbox.cli, which adds `local serve` and `demo`).
 
-    ledgerbridge local serve                     start the local stack and print its URLs as one JSON line
-    ledgerbridge demo                            run the main job end to end on the local stack
     ledgerbridge tenant create|show|update ...   manage a tenant and its secrets (local or real AWS)
     ledgerbridge export run --tenant T --connector C --period P
-    ledgerbridge sync dry-run --tenant T [--invoice ID ...] [--status S]
+    ledgerbridge sync dry-run --tenant T [--target NAME] [--invoice ID ...] [--status S]
+    ledgerbridge replay list|run|failed --tenant T ...   dead letters and failed records (console/cli.py)
+    ledgerbridge console link --tenant T                 a one-time sign-in link to the console
 
 Tenant, export and sync commands talk to whatever AWS the environment names (AWS_PROFILE, AWS_REGION,
 STATE_TABLE, ...). With --local they use the stack that `ledgerbridge local serve` is running.
@@ -13,14 +14,14 @@ STATE_TABLE, ...). With --local they use the stack that `ledgerbridge local serv
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-LOCAL_STATE = Path(".local/stack.json")
+LOCAL_STATE = Path(".local/stack.json")  # written by `ledgerbridge local serve` (sandbox.cli)
 
 
 def _use_local() -> None:
@@ -31,39 +32,6 @@ def _use_local() -> None:
 
 def _print(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
-
-
-def cmd_local_serve(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from sandbox.demo import seed
-    from sandbox.stack.runner import LocalStack
-
-    stack = LocalStack(background=True).start()
-    try:
-        seeded = seed(stack)
-        info = {**stack.info(), "demo_tenant": seeded}
-        env_keys = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
-        env = {k: os.environ[k] for k in env_keys}
-        env.update(stack.stack.all_env() if stack.stack else {})
-        LOCAL_STATE.parent.mkdir(exist_ok=True)
-        LOCAL_STATE.write_text(json.dumps({"env": env, "info": info}))
-        print(json.dumps(info), flush=True)
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    finally:
-        stack.stop()
-        LOCAL_STATE.unlink(missing_ok=True)
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from sandbox.demo import run_demo
-
-    return run_demo()
 
 
 def cmd_tenant(args: argparse.Namespace) -> int:
@@ -95,27 +63,28 @@ def cmd_tenant(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_dry_run(args: argparse.Namespace) -> int:
+    from ledgerbridge.admin import integration_plugin
     from ledgerbridge.state import tenants as tenant_store
-    from ledgerbridge.sync import plan_report
-    from ledgerbridge.wiring import platform_for, qbo_engine
+    from ledgerbridge.sync.engine import plan_report
+    from ledgerbridge.wiring import engine_for, platform_for
 
     if args.local:
         _use_local()
     tenant = tenant_store.load(args.tenant)
     ids = args.invoice or [i.source_id for i in platform_for(tenant).invoices(status=args.status)]
-    _print(plan_report(qbo_engine(tenant), "invoice", ids))
+    _print(plan_report(engine_for(tenant, integration_plugin(tenant, args.target)), "invoice", ids))
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+Commands = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def main(argv: list[str] | None = None, extra: Sequence[Commands] = ()) -> int:
+    """Run a command; `extra` adds command groups (sandbox.cli adds the local stack's)."""
     parser = argparse.ArgumentParser(prog="ledgerbridge", description=__doc__.split("\n\n")[0] if __doc__ else "")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    local = sub.add_parser("local", help="the local stack").add_subparsers(dest="local_command", required=True)
-    local.add_parser("serve", help="start moto, the sandboxes and the API front; Ctrl-C stops").set_defaults(
-        func=cmd_local_serve
-    )
-    sub.add_parser("demo", help="run the main job end to end on the local stack").set_defaults(func=cmd_demo)
+    for add in extra:
+        add(sub)
 
     tenant = sub.add_parser("tenant", help="create, show or update a tenant")
     tenant.add_argument("action", choices=["create", "show", "update"])
@@ -123,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     tenant.add_argument("--name", help="display name (create)")
     tenant.add_argument("--config", help="JSON file with the tenant's settings (create)")
     tenant.add_argument("--set", action="append", help="key=JSON value, a top-level setting (update)")
-    tenant.add_argument("--secrets", help="JSON file: servicetrade / qbo / intacct / qbd / webhook_hmac")
+    tenant.add_argument("--secrets", help="JSON file: servicetrade, webhook_hmac, targets {name: credentials}")
     tenant.add_argument("--local", action="store_true", help="use the running local stack")
     tenant.set_defaults(func=cmd_tenant)
 
@@ -131,9 +100,14 @@ def main(argv: list[str] | None = None) -> int:
 
     add_export_commands(sub)
 
+    from ledgerbridge.console.cli import add_commands as add_console_commands
+
+    add_console_commands(sub)
+
     sync = sub.add_parser("sync", help="integrations").add_subparsers(dest="sync_command", required=True)
-    dry = sync.add_parser("dry-run", help="what a QuickBooks Online sync would do, with a field diff")
+    dry = sync.add_parser("dry-run", help="what a sync would do, with a field diff")
     dry.add_argument("--tenant", required=True)
+    dry.add_argument("--target", default="", help="a target name (default: the tenant's first integration)")
     dry.add_argument("--invoice", action="append", help="a platform invoice id (repeatable)")
     dry.add_argument("--status", default="pending_accounting", help="without --invoice: every invoice in this status")
     dry.add_argument("--local", action="store_true", help="use the running local stack")

@@ -23,7 +23,6 @@ from aws_lambda_powertools.utilities.idempotency import (
 from pydantic import ValidationError
 
 from ledgerbridge import aws
-from ledgerbridge.config import get_config
 from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.observability import logger
@@ -46,19 +45,27 @@ def queue_url_from_arn(arn: str) -> str:
     return aws.client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]  # type: ignore[no-any-return]
 
 
-def once_per_event(run: Callable[[SyncJob], Any], context: Any) -> Callable[[SyncJob], Any]:
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[tenant_id, target, kind, entity, source_id, event_id]",
+    expires_after_seconds=7 * 24 * 3600,
+    raise_on_no_idempotency_key=True,
+)
+
+
+def persistence(table_name: str) -> DynamoDBPersistenceLayer:
+    """The idempotency records' store; a consumer builds it once, at module scope."""
+    return DynamoDBPersistenceLayer(table_name=table_name)
+
+
+def once_per_event(
+    run: Callable[[SyncJob], Any], context: Any, store: DynamoDBPersistenceLayer
+) -> Callable[[SyncJob], Any]:
     """Powertools idempotency around a job runner: a job whose event already completed is not run again
     (a redelivered message costs one DynamoDB read, not a round of target API calls). A run that raises
     leaves no record, so SQS's retry runs it again."""
-    config = IdempotencyConfig(
-        event_key_jmespath="[tenant_id, target, entity, source_id, event_id]",
-        expires_after_seconds=7 * 24 * 3600,
-        raise_on_no_idempotency_key=True,
-    )
-    config.register_lambda_context(context)
-    store = DynamoDBPersistenceLayer(table_name=get_config().idempotency_table)
+    IDEMPOTENCY.register_lambda_context(context)
 
-    @idempotent_function(data_keyword_argument="job", config=config, persistence_store=store)
+    @idempotent_function(data_keyword_argument="job", config=IDEMPOTENCY, persistence_store=store)
     def guarded(job: dict[str, Any]) -> dict[str, str]:
         run(SyncJob.model_validate(job))
         return {"done": job["event_id"]}

@@ -38,3 +38,8 @@ class TransientError(LedgerBridgeError):
 
 class AuthorizationRevoked(PermanentError):
     """The customer must reconnect (refresh token expired or revoked)."""
+
+
+class Conflict(PermanentError):
+    """The target holds a newer version than the concurrency token sent (docs/adding-a-target.md, Handles):
+    re-read and write again; permanent only if that keeps happening."""

@@ -1,15 +1,24 @@
-"""A sync job: one record to bring into one target. The message on every <target>-sync FIFO queue."""
+"""A sync job: work for one target, the message on every <target>-sync FIFO queue.
+
+Job kinds (explicit, so no source id ever doubles as a command):
+  record    push one platform record (job.entity, job.source_id) to the target: webhooks, manual runs
+  batch     push every platform record waiting for accounting, in the target's batches: the schedule
+  pull      bring one change of the target (job.source_id is the target's id) back to the platform
+  catchup   ask the target what changed since the tenant's cursor and enqueue a pull job for each change
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ledgerbridge.records import UtcDatetime
-from ledgerbridge.tenants import TargetName
+from ledgerbridge.targets.registry import TargetName
 
 SyncEntity = Literal["invoice", "customer", "payment"]
+JobKind = Literal["record", "batch", "pull", "catchup"]
+Trigger = Literal["webhook", "schedule", "manual", "catchup", "sweep"]
 
 
 class SyncJob(BaseModel):
@@ -17,16 +26,27 @@ class SyncJob(BaseModel):
 
     tenant_id: str
     target: TargetName
+    kind: JobKind = "record"
     entity: SyncEntity
-    source_id: str = Field(min_length=1, max_length=64)
-    # Direction: "push" = platform -> accounting; "pull" = accounting -> platform (payments flowing back).
-    direction: Literal["push", "pull"] = "push"
+    source_id: str = Field(default="", max_length=64)  # "" for batch and catchup jobs, which name no record
     event_id: str = Field(min_length=1, max_length=128)
     action: str = "updated"
-    trigger: Literal["webhook", "schedule", "manual", "catchup", "sweep"] = "webhook"
+    trigger: Trigger = "webhook"
     occurred_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _names_its_record(self) -> Self:
+        if self.kind in ("record", "pull") and not self.source_id:
+            raise ValueError(f"a {self.kind} job needs the source_id of its record")
+        return self
+
+    @property
+    def direction(self) -> Literal["push", "pull"]:
+        """push = platform -> accounting system; pull = accounting system -> platform (payments back)."""
+        return "pull" if self.kind in ("pull", "catchup") else "push"
 
     @property
     def group_id(self) -> str:
-        """Order per record, parallel across records (ARCHITECTURE.md, Queues)."""
-        return f"{self.tenant_id}#{self.entity}#{self.source_id}"
+        """Order per record, parallel across records (ARCHITECTURE.md, Queues); one group per tenant for each
+        batch or catch-up, so a continuation queues behind the run it continues."""
+        return f"{self.tenant_id}#{self.entity}#{self.source_id or self.kind}"

@@ -21,7 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-# The platform's own invoice states (servicetrade-api.md section 5.1).
+# The platform's own invoice states (ServiceTrade: Technical Guide to Invoicing Integrations;
+# docs/servicetrade-double.md).
 InvoiceStatus = Literal[
     "draft", "ok", "internal_review", "pending_accounting", "processed", "failed", "sent", "paid", "void"
 ]

@@ -18,7 +18,7 @@ every `SweepSettings.interval_minutes`:
    request per page to the tenant's account; a 429 or 5xx stops that tenant's sweep until the next run.
 3. Per invoice and target, the job its webhook would have made. The event id is webhook.change_id of the
    invoice's id and `updated` time, so whichever of the sweep and a (late) webhook claims that version
-   first enqueues it and the other is a duplicate (webhook.enqueue_once, the intake's claim-publish-
+   first enqueues it and the other is a duplicate (sync.intake.enqueue_once, the intake's claim-publish-
    release path). A claim lives 7 days, longer than any window's overlap, so a version already queued, in
    flight, done or dead-lettered is never queued again: the claim is the record of "this version has a job".
 4. Publish the fresh jobs, log each as "recovered" in the sync log, and only then advance the cursor to
@@ -38,9 +38,11 @@ from ledgerbridge.errors import TransientError
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.records import RecordVersion
 from ledgerbridge.state import cursors, synclog
-from ledgerbridge.sync import SYNCABLE_STATUS
-from ledgerbridge.tenants import TargetName, Tenant
-from ledgerbridge.webhook import change_id, claim_key, enqueue_once, targets_for
+from ledgerbridge.sync.engine import SYNCABLE_STATUS
+from ledgerbridge.sync.intake import claim_key, enqueue_once
+from ledgerbridge.targets.registry import TargetName
+from ledgerbridge.tenants import Tenant
+from ledgerbridge.webhook import change_id, targets_for
 
 CURSOR = "sweep"
 PLATFORM_TYPE = "invoice"  # the platform's entity type, as its webhooks name it (webhook.ENTITY_TYPES)

@@ -11,9 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ledgerbridge.config import get_config
+from ledgerbridge.targets import registry
+from ledgerbridge.targets.registry import IntegrationSettings
+from ledgerbridge.targets.settings import TargetSettings
+
 ConnectorName = Literal["sage300cre", "computerease", "csv"]
 ConnectionName = Literal["ar_invoices", "labor_hours", "purchase_orders", "direct_costs"]
-TargetName = Literal["qbo", "qbd", "intacct"]
 TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"
 
 
@@ -26,7 +30,8 @@ def _valid_timezone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_valid_timezone)]
-RESERVED_TENANT_IDS = frozenset({"qbo", "admin", "oauth"})  # path segments the API uses itself
+# Path segments the API uses itself (/webhooks/<target> is a target's own notification endpoint).
+RESERVED_TENANT_IDS = frozenset({"admin", "oauth", *registry.names()})
 
 
 def _not_reserved(value: str) -> str:
@@ -70,15 +75,6 @@ class ConnectorSettings(Settings):
     )
 
 
-class IntegrationSettings(Settings):
-    target: TargetName
-    enabled: bool = True
-    triggers: list[Literal["webhook", "schedule"]] = Field(default_factory=lambda: ["webhook"])  # type: ignore[arg-type]
-    entities: list[Literal["invoice", "customer", "payment"]] = Field(default_factory=lambda: ["invoice"])  # type: ignore[arg-type]
-    secret_name: str = Field(default="", description="Secrets Manager name of the target's credentials")
-    realm_id: str = ""
-
-
 class SweepSettings(Settings):
     """The platform-side sweep (ledgerbridge.sweep): how often it looks for changes whose webhooks never came."""
 
@@ -117,7 +113,8 @@ class Tenant(Settings):
     # The platform does not sign webhooks; a tenant that puts a signing proxy in front can require one.
     webhook_signature_required: bool = False
 
-    def integration(self, target: TargetName) -> IntegrationSettings | None:
+    def integration(self, target: str) -> TargetSettings | None:
+        """The enabled settings of one target (its own model: narrow with isinstance for its own fields)."""
         return next((i for i in self.integrations if i.target == target and i.enabled), None)
 
     def connector(self, name: str) -> ConnectorSettings | None:
@@ -125,7 +122,7 @@ class Tenant(Settings):
 
 
 def secret_name(tenant_id: str, purpose: str) -> str:
-    """The one naming rule for a tenant's secrets, so IAM can scope by prefix."""
+    """The one naming rule for a tenant's secrets, so IAM can scope by prefix: ledgerbridge/{stage}/tenants/..."""
     if not re.fullmatch(r"[a-z0-9_]+", purpose):
         raise ValueError(f"bad secret purpose {purpose!r}")
-    return f"ledgerbridge/{tenant_id}/{purpose}"
+    return f"{get_config().secret_prefix}/tenants/{tenant_id}/{purpose}"

@@ -1,10 +1,10 @@
 """Webhook intake from the field-service platform: authenticate, validate, deduplicate, route.
 
-The platform's deliveries carry IDs only (servicetrade-api.md 5.15): `messageId`, a string `timestamp`
-and `data[]` of {action, timestamp, userId, entity {type, id, uri}, changeset?}. The platform does not
-sign them and retries up to 3 times, and may duplicate or reorder; so each tenant's hook URL carries an
-unguessable token, each event is deduplicated on what it says (not on the messageId, which differs between
-a change's separate deliveries), and the answer comes well inside the platform's ~5 s budget because the
+The platform's deliveries carry IDs only (ServiceTrade API: /webhook; docs/servicetrade-double.md): `messageId`,
+a string `timestamp` and `data[]` of {action, timestamp, userId, entity {type, id, uri}, changeset?}. The
+platform does not sign them and retries up to 3 times, and may duplicate or reorder; so each tenant's hook URL
+carries an unguessable token, each event is deduplicated on what it says (not on the messageId, which differs
+between a change's separate deliveries), and the answer comes well inside the platform's ~5 s budget because the
 work itself is only enqueued.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -21,7 +20,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ledgerbridge.errors import InvalidInput
 from ledgerbridge.jobs import SyncEntity, SyncJob
-from ledgerbridge.tenants import TargetName, Tenant
+from ledgerbridge.sync.intake import IntakeResult, claim_key, enqueue_once
+from ledgerbridge.tenants import Tenant
 
 # Platform entity type -> the sync entity it feeds. Types not listed are accepted and ignored; payments
 # among them: they flow from the accounting system to the platform, never the other way.
@@ -63,14 +63,6 @@ class Delivery(_Model):
     data: list[WebhookEvent] = Field(min_length=1, max_length=500)
 
 
-@dataclass
-class IntakeResult:
-    accepted: int = 0
-    duplicates: int = 0
-    ignored: int = 0
-    jobs: list[SyncJob] = field(default_factory=list)
-
-
 def verify_signature(secret: str, raw_body: bytes, presented: str) -> bool:
     """`sha256=<hex>` HMAC of the raw body, compared in constant time."""
     expected = "sha256=" + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
@@ -90,7 +82,7 @@ def event_id(event: WebhookEvent) -> str:
     return change_id(event.entity.type, event.entity.id, event.timestamp, event.action)
 
 
-def targets_for(tenant: Tenant, entity: SyncEntity) -> list[TargetName]:
+def targets_for(tenant: Tenant, entity: SyncEntity) -> list[str]:
     """The targets that take a platform change of `entity`: the tenant's enabled, webhook-triggered
     integrations for it. The one routing rule of every platform-side intake (webhooks and the sweep)."""
     return [i.target for i in tenant.integrations if i.enabled and "webhook" in i.triggers and entity in i.entities]
@@ -150,37 +142,3 @@ def accept(
         release=lambda job: release(claim_key(job)),
         publish=publish,
     )
-
-
-def claim_key(job: SyncJob) -> str:
-    """The key a job's event is claimed under, within its tenant (one per target and event)."""
-    return f"{job.target}#{job.event_id}"
-
-
-def enqueue_once(
-    jobs: Sequence[SyncJob],
-    ignored: int,
-    *,
-    claim: Callable[[SyncJob], bool],
-    release: Callable[[SyncJob], None],
-    publish: Callable[[Sequence[SyncJob]], None],
-) -> IntakeResult:
-    """Publish the jobs whose events were not seen before; on a failed publish, release their claims so
-    the sender's retry is not swallowed as a duplicate. Shared by every webhook intake."""
-    result = IntakeResult(ignored=ignored)
-    fresh: list[SyncJob] = []
-    for job in jobs:
-        if claim(job):
-            fresh.append(job)
-        else:
-            result.duplicates += 1
-    try:
-        if fresh:
-            publish(fresh)
-    except Exception:
-        for job in fresh:
-            release(job)
-        raise
-    result.accepted = len(fresh)
-    result.jobs = fresh
-    return result

@@ -6,12 +6,10 @@ import hashlib
 import time
 
 from ledgerbridge import secrets
-from ledgerbridge.config import get_config
 from ledgerbridge.errors import PermanentError
 from ledgerbridge.source.servicetrade import ServiceTradeSource
-from ledgerbridge.sync import Engine
-from ledgerbridge.targets.qbo import QboTarget
-from ledgerbridge.targets.qbo.documents import QboDocuments
+from ledgerbridge.sync.engine import Engine
+from ledgerbridge.targets.base import Plugin
 from ledgerbridge.tenants import Tenant
 
 
@@ -38,20 +36,19 @@ ENGINE_TTL_S = 300.0
 _engines: dict[str, tuple[float, Engine]] = {}
 
 
-def qbo_engine(tenant: Tenant) -> Engine:
-    """The sync engine for a tenant's QuickBooks Online company, reused by a warm container for a few
-    minutes (its HTTP sessions, tokens and resolved item references) until the tenant's settings change."""
-    basis = tenant.model_dump_json() + get_config().qbo_api_base_url
-    key = hashlib.sha256(basis.encode()).hexdigest()
+def engine_for(tenant: Tenant, plugin: Plugin) -> Engine:
+    """The sync engine for a tenant's account in one target, reused by a warm container for a few minutes (its
+    HTTP sessions, tokens and resolved references) until the tenant's settings change."""
+    key = hashlib.sha256(f"{plugin.name}|{tenant.model_dump_json()}".encode()).hexdigest()
     cached = _engines.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     engine = Engine(
         tenant=tenant,
         platform=platform_for(tenant),
-        target=QboTarget.for_tenant(tenant),
-        documents=QboDocuments(),
-        target_label="QuickBooks Online",
+        target=plugin.open(tenant),
+        documents=plugin.documents_of(tenant),
+        target_label=plugin.label,
     )
     if len(_engines) > 64:
         _engines.clear()

@@ -205,6 +205,35 @@ class ServiceTradeSource:
     def customer(self, company_id: str) -> Customer:
         return conv.customer(self._get(f"/company/{_id(company_id, 'company_id')}"))
 
+    def company_by_ref(self, ref_number: str) -> Customer | None:
+        """The active customer company whose reference number is `ref_number`, if any."""
+        params: Json = {"refNumber": ref_number, "isCustomer": True}
+        for data in self._pages("/company", "companies", params):
+            return conv.customer(data)
+        return None
+
+    def create_company(self, customer: Customer) -> str:
+        """Create a customer company (name, reference number, email, phone, address); returns its id.
+        Not idempotent by itself: callers look it up by reference number first (company_by_ref)."""
+        address = customer.address
+        body = {
+            "name": customer.name,
+            "refNumber": customer.ref_number,
+            "customer": True,
+            "email": customer.email,
+            "phoneNumber": customer.phone,
+            "address": {
+                "street": address.street,
+                "city": address.city,
+                "state": address.state,
+                "postalCode": address.postal_code,
+            },
+        }
+        data = self._call("POST", "/company", lambda: self._client.post("/company", body))
+        if not isinstance(data, dict) or data.get("id") is None:
+            raise PermanentError("ServiceTrade did not return the new company's id", code="bad_record")
+        return str(data["id"])
+
     def location(self, location_id: str) -> Location:
         return conv.location(self._get(f"/location/{_id(location_id, 'location_id')}"))
 

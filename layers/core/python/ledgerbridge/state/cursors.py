@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
 
 
 def read(tenant_id: str, name: str) -> str | None:
-    item = get(f"TENANT#{tenant_id}", f"CURSOR#{name}")
+    key = keys.cursor(tenant_id, name)
+    item = get(key["pk"], key["sk"])
     return None if item is None else str(item["value"])
 
 
@@ -20,8 +22,7 @@ def advance(tenant_id: str, name: str, value: str) -> bool:
     try:
         state().put_item(
             Item={
-                "pk": f"TENANT#{tenant_id}",
-                "sk": f"CURSOR#{name}",
+                **keys.cursor(tenant_id, name),
                 "value": value,
                 "updated": datetime.now(UTC).isoformat(),
             },

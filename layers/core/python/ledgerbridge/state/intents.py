@@ -3,7 +3,7 @@
 An intent that is still there when a job runs means an earlier attempt may have created the record and
 died (or lost the response) before recording it: the engine must look the record up by its natural key
 before creating anything again. The request id is stable for the intent's life, so a resent create also
-carries the same idempotency handle (QBO requestid)."""
+carries the same idempotency handle (the target's own, see targets.base.Target.create)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
 
 
@@ -23,12 +24,8 @@ class Intent:
     resumed: bool  # True when an earlier attempt left this intent behind
 
 
-def _key(tenant_id: str, target: str, entity: str, source_id: str) -> dict[str, str]:
-    return {"pk": f"TENANT#{tenant_id}#INTENT#{target}", "sk": f"{entity}#{source_id}"}
-
-
 def begin(tenant_id: str, target: str, entity: str, source_id: str, natural_key: str) -> Intent:
-    key = _key(tenant_id, target, entity, source_id)
+    key = keys.intent(tenant_id, target, entity, source_id)
     request_id = str(uuid.uuid4())
     try:
         state().put_item(
@@ -51,4 +48,4 @@ def begin(tenant_id: str, target: str, entity: str, source_id: str, natural_key:
 
 
 def finish(tenant_id: str, target: str, entity: str, source_id: str) -> None:
-    state().delete_item(Key=_key(tenant_id, target, entity, source_id))
+    state().delete_item(Key=keys.intent(tenant_id, target, entity, source_id))

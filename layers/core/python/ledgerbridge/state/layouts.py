@@ -14,6 +14,7 @@ from typing import Any
 
 from ledgerbridge.connectors import Layout, validate_layout
 from ledgerbridge.errors import InvalidInput, NotFound
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, state
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
@@ -30,8 +31,7 @@ def save(tenant_id: str, name: str, data: dict[str, Any]) -> Layout:
     layout = validate_layout(data)
     state().put_item(
         Item={
-            "pk": f"TENANT#{tenant_id}#LAYOUT",
-            "sk": check_name(name),
+            **keys.layout(tenant_id, check_name(name)),
             "layout": layout.model_dump_json(),
             "updated": datetime.now(UTC).isoformat(),
         }
@@ -40,7 +40,8 @@ def save(tenant_id: str, name: str, data: dict[str, Any]) -> Layout:
 
 
 def load(tenant_id: str, name: str) -> Layout:
-    item = get(f"TENANT#{tenant_id}#LAYOUT", name)
+    key = keys.layout(tenant_id, name)
+    item = get(key["pk"], key["sk"])
     if item is None:
         raise NotFound(f"no custom layout {name!r} for tenant {tenant_id!r}")
     return validate_layout(json.loads(item["layout"]))

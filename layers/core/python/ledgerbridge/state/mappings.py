@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, state
 
 
@@ -17,12 +18,8 @@ class Mapping:
     natural_key: str = ""
 
 
-def _key(tenant_id: str, target: str, entity: str, source_id: str) -> dict[str, str]:
-    return {"pk": f"TENANT#{tenant_id}#MAP#{target}", "sk": f"{entity}#{source_id}"}
-
-
 def find(tenant_id: str, target: str, entity: str, source_id: str) -> Mapping | None:
-    key = _key(tenant_id, target, entity, source_id)
+    key = keys.mapping(tenant_id, target, entity, source_id)
     item = get(key["pk"], key["sk"])
     if item is None:
         return None
@@ -37,7 +34,7 @@ def find(tenant_id: str, target: str, entity: str, source_id: str) -> Mapping | 
 def put(tenant_id: str, target: str, entity: str, source_id: str, mapping: Mapping) -> None:
     state().put_item(
         Item={
-            **_key(tenant_id, target, entity, source_id),
+            **keys.mapping(tenant_id, target, entity, source_id),
             "target_id": mapping.target_id,
             "sync_token": mapping.sync_token,
             "content_hash": mapping.content_hash,
@@ -49,15 +46,15 @@ def put(tenant_id: str, target: str, entity: str, source_id: str, mapping: Mappi
 
 def find_by_target(tenant_id: str, target: str, entity: str, target_id: str) -> str | None:
     """Reverse lookup (target id -> source id), for records flowing back such as payments."""
-    item = get(f"TENANT#{tenant_id}#MAP#{target}#REV", f"{entity}#{target_id}")
+    key = keys.reverse_mapping(tenant_id, target, entity, target_id)
+    item = get(key["pk"], key["sk"])
     return None if item is None else str(item["source_id"])
 
 
 def put_reverse(tenant_id: str, target: str, entity: str, target_id: str, source_id: str) -> None:
     state().put_item(
         Item={
-            "pk": f"TENANT#{tenant_id}#MAP#{target}#REV",
-            "sk": f"{entity}#{target_id}",
+            **keys.reverse_mapping(tenant_id, target, entity, target_id),
             "source_id": source_id,
         }
     )

@@ -8,11 +8,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from boto3.dynamodb.conditions import Attr, Key
+
 from ledgerbridge.jobs import SyncJob
-from ledgerbridge.state.table import query, state, ttl_in
+from ledgerbridge.state import keys
+from ledgerbridge.state.table import get, live, query, state, ttl_in
 
 # "recovered": the sweep queued a change whose webhook never arrived (the job's own outcome follows).
-Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded", "recovered"]
+Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded", "queued", "recovered"]
 RETENTION_S = 90 * 24 * 3600
 
 
@@ -31,8 +34,7 @@ class LogEntry:
 def _item(entry: LogEntry) -> dict[str, Any]:
     at = entry.at or datetime.now(UTC).isoformat()
     return {
-        "pk": f"TENANT#{entry.tenant_id}#LOG",
-        "sk": f"{at}#{uuid.uuid4().hex[:8]}",
+        **keys.log_entry(entry.tenant_id, at, uuid.uuid4().hex[:8]),
         **asdict(entry),
         "at": at,
         "ttl": ttl_in(RETENTION_S),
@@ -71,8 +73,54 @@ def for_job(job: SyncJob, outcome: Outcome, message: str, target_id: str = "") -
 
 
 def recent(tenant_id: str, limit: int = 50) -> list[LogEntry]:
+    return [_entry(item) for item in query(keys.log_pk(tenant_id), newest_first=True, limit=limit)]
+
+
+@dataclass(frozen=True)
+class Filters:
+    outcome: str = ""
+    target: str = ""
+    entity: str = ""
+    since: str = ""  # ISO-8601 UTC: entries at or after it (a key condition, not a filter)
+
+
+def _entry(item: dict[str, Any]) -> LogEntry:
     fields = LogEntry.__dataclass_fields__
-    return [
-        LogEntry(**{k: v for k, v in item.items() if k in fields})
-        for item in query(f"TENANT#{tenant_id}#LOG", newest_first=True, limit=limit)
-    ]
+    return LogEntry(**{k: v for k, v in item.items() if k in fields})
+
+
+def page(tenant_id: str, filters: Filters, after: str = "", size: int = 25) -> tuple[list[tuple[str, LogEntry]], str]:
+    """One page of (sort key, entry), newest first, and the sort key to continue after ("" at the end).
+
+    A query on the tenant's log partition (never a scan); outcome/target/entity are filter expressions, so
+    the loop reads on until the page is full. `after` is a sort key of this partition only: the partition
+    key always comes from the caller's tenant, so a cursor cannot reach another tenant's log."""
+    pk = keys.log_pk(tenant_id)
+    cond: Any = Key("pk").eq(pk)
+    if filters.since:
+        cond = cond & Key("sk").gte(filters.since)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "ScanIndexForward": False}
+    matches: Any = None
+    for name in ("outcome", "target", "entity"):
+        if value := getattr(filters, name):
+            matches = Attr(name).eq(value) if matches is None else matches & Attr(name).eq(value)
+    if matches is not None:
+        kwargs["FilterExpression"] = matches
+    if after:
+        kwargs["ExclusiveStartKey"] = {"pk": pk, "sk": after}
+    found: list[tuple[str, LogEntry]] = []
+    while True:
+        resp = state().query(Limit=max(size * 4, 50), **kwargs)
+        for item in resp.get("Items", []):
+            if live(item) is not None:
+                found.append((str(item["sk"]), _entry(item)))
+                if len(found) == size:
+                    return found, found[-1][0]
+        if "LastEvaluatedKey" not in resp:
+            return found, ""
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def find(tenant_id: str, sort_key: str) -> LogEntry | None:
+    item = get(keys.log_pk(tenant_id), sort_key)
+    return None if item is None else _entry(item)

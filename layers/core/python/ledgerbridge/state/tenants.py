@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from boto3.dynamodb.conditions import Attr
 
 from ledgerbridge.errors import NotFound
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, state
 from ledgerbridge.tenants import Tenant
 
@@ -18,7 +19,7 @@ CREDENTIAL_PREFIX = "lbk"
 
 
 def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
+    return keys.tenant_pk(tenant_id)
 
 
 def load(tenant_id: str) -> Tenant:

@@ -1,16 +1,50 @@
-"""The contract between the sync engine (ledgerbridge.sync) and one accounting system.
+"""The target plug-in contract: what one accounting system implements, in one folder `targets/<name>/`.
 
-The engine owns ordering, mappings, intents, the sync log and write-back to the platform; a Target owns
-the wire: how a canonical record becomes the target's document, and how to create, update, read and look
-it up by its natural key (the value the accounting system itself keeps unique, e.g. QBO DocNumber or
-DisplayName). Errors are raised as ledgerbridge.errors.PermanentError or TransientError, with the target's
-own message, so the engine can decide retry vs record-and-stop without knowing the target.
+A target is a `Plugin` value (by convention `PLUGIN` in `targets/<name>/plugin.py`) that the registry
+(targets/registry.py) maps its name to. Generic code - the sync engine, the consumers, the webhook intake, the
+hourly dispatch, the admin API and the CLI - reaches a target only through it. docs/adding-a-target.md has the
+steps; tests/toy_target.py is a tiny target that tests/integration/test_toy_target.py plugs in to prove them.
+
+The engine owns ordering, mappings, create intents, the content-hash skip, the sync log and write-back to
+the platform (ledgerbridge.sync); a target owns the wire. Errors are ledgerbridge.errors types with the
+target's own message: PermanentError (recorded, never retried), TransientError (retried with backoff, then
+the DLQ), Conflict (a stale concurrency token: the engine re-reads and updates once more).
+
+Required, on the Plugin:
+  name, label   registry key (lower case, also the queue and key prefix) and what people read
+  settings      the integration settings model: a TargetSettings with `target: Literal["<name>"]`
+  documents     canonical records -> the target's documents, and the field diff between two (pure)
+  open          a tenant -> its Target: find by natural key, read, create, update (record-level push)
+
+Optional capabilities. On the Target that `open` returns (checked with isinstance):
+  BatchWriter     many writes in one round trip; the engine's batch path (job kind `batch`) uses it
+  DeferredWriter  writes the target carries out later (an outbox its own poller or connector drains)
+  Puller          one change in the target -> the platform (payments back; job kind `pull`)
+  CatchUp         changes since a cursor -> pull jobs, for notifications that were lost (job kind `catchup`)
+On the Plugin (None when the target has none):
+  scheduled_jobs  the jobs the target wants from the hourly dispatch (catch-up, scheduled batch pushes)
+  webhook         the target's own notifications: verify the signature, parse them into pull jobs
+  connection      connect / disconnect / status (an OAuth consent round trip, or stored credentials)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from ledgerbridge.jobs import SyncJob
+    from ledgerbridge.records import Customer, Invoice, Location
+    from ledgerbridge.source import Platform
+    from ledgerbridge.targets.settings import TargetSettings
+    from ledgerbridge.tenants import MappingSettings, Tenant
+
+
+# -- the record-level push (required) ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -18,15 +52,19 @@ class TargetRecord:
     """What the target holds for one record."""
 
     target_id: str
-    sync_token: str = ""  # QBO SyncToken, QBD EditSequence; "" where the target has none
+    sync_token: str = ""  # the target's concurrency token; "" where it has none
     document: dict[str, Any] = field(default_factory=dict)
 
 
 class Target(Protocol):
-    name: str  # "qbo" | "qbd" | "intacct"
+    """A tenant's accounting system, one record at a time. The natural key is the value the accounting
+    system itself keeps unique, such as an invoice number or a customer's display name (docs/adding-a-target.md,
+    Handles, lists each target's)."""
+
+    name: str
 
     def natural_key(self, entity: str, document: dict[str, Any]) -> str:
-        """The target-unique value of a document built by build_document."""
+        """The target-unique value of a document that `Documents` built."""
         ...
 
     def find(self, entity: str, natural_key: str) -> TargetRecord | None:
@@ -36,11 +74,206 @@ class Target(Protocol):
     def read(self, entity: str, target_id: str) -> TargetRecord: ...
 
     def create(self, entity: str, document: dict[str, Any], request_id: str) -> TargetRecord:
-        """Create; request_id is the target's idempotency handle (QBO requestid) and is stable across
-        retries of the same intent."""
+        """Create. `request_id` is the target's idempotency handle: stable across every retry of the same create
+        intent, so a resend cannot make a second record."""
         ...
 
     def update(self, entity: str, current: TargetRecord, document: dict[str, Any], request_id: str) -> TargetRecord:
-        """Update `current` (its id and concurrency token) to `document`; on a stale token the target
-        re-reads and retries once before raising."""
+        """Update `current` (its id and concurrency token) to `document`. On a stale token the target re-reads
+        and retries once itself, then raises Conflict or TransientError."""
         ...
+
+
+class Documents(Protocol):
+    """A target's mapping from canonical records to its documents (pure: no I/O)."""
+
+    def customer(self, customer: Customer, settings: MappingSettings) -> dict[str, Any]: ...
+    def sub_customer(
+        self, customer: Customer, location: Location, parent_id: str, settings: MappingSettings
+    ) -> dict[str, Any]: ...
+    def invoice(self, invoice: Invoice, customer_id: str, settings: MappingSettings) -> dict[str, Any]: ...
+    def diff(self, current: dict[str, Any], new: dict[str, Any]) -> list[Any]:
+        """Field-level changes (objects with path, old, new) a write of `new` would make to `current`."""
+        ...
+
+
+# -- one write, as the engine prepared it -----------------------------------------------------------------
+
+
+class Write(BaseModel):
+    """One record the engine has decided to write, with the handles the target must carry. Serializable, so a
+    deferred target can keep it in its outbox and hand the same value back when the outcome is known."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    entity: str
+    source_id: str
+    title: str  # what people call the record in the sync log, e.g. "invoice 1042"
+    document: dict[str, Any]
+    content_hash: str
+    natural_key: str
+    request_id: str  # the idempotency handle: the create intent's, or derived from the content for an update
+    target_id: str = ""  # "" = create; else update this record ...
+    sync_token: str = ""  # ... from this concurrency token
+    resumed: bool = False  # an earlier attempt may have created it: look it up by natural key before creating
+
+    @property
+    def action(self) -> Literal["create", "update"]:
+        return "update" if self.target_id else "create"
+
+    @property
+    def current(self) -> TargetRecord:
+        return TargetRecord(self.target_id, self.sync_token)
+
+
+@runtime_checkable
+class BatchWriter(Protocol):
+    """Many writes per round trip (a batch endpoint). The engine still owns every write's
+    bookkeeping; the target only sends them and answers per write."""
+
+    batch_max: int  # writes per request
+    batch_workers: int  # round trips a batch run keeps in flight
+
+    def batch_ready(self) -> bool:
+        """True when a batch can go now without waiting (a rate budget has a batch slot); else the engine
+        sends the next write on its own."""
+        ...
+
+    def find_many(self, entity: str, natural_keys: Sequence[str]) -> dict[str, TargetRecord]:
+        """The records the target has for these natural keys, keyed by natural key folded to lower case."""
+        ...
+
+    def write_batch(self, writes: Sequence[Write], request_id: str) -> list[TargetRecord | Exception]:
+        """Send `writes` as one request (idempotent under `request_id`). One answer per write, in order: the
+        record written, or that write's own error. A failure of the whole request raises."""
+        ...
+
+    def worker(self) -> BatchTarget:
+        """A copy for another thread: its own connection, the same credentials and rate budget."""
+        ...
+
+
+class BatchTarget(Target, BatchWriter, Protocol):
+    """A Target that also writes in batches."""
+
+
+@runtime_checkable
+class DeferredWriter(Protocol):
+    """Writes the target carries out later: a target reached only when its own connector polls (a desktop
+    accounting system behind a web connector) turns a job into requests in an outbox, and the answer arrives
+    in another call.
+
+    The engine prepares each write exactly as for a synchronous target (mapping, content-hash skip, create
+    intent with its request id, `resumed` when an earlier attempt may have created it) and calls `submit`
+    instead of create/update; the sync log says "queued". When the answer arrives the target's own code calls
+    `ledgerbridge.sync.Engine.finish(write, record)` or `.reject(write, error)` with the same Write, which do
+    the bookkeeping of a synchronous write: mapping, intent, platform status, sync log. A deferred target's
+    `find`/`read` answer from what it knows (or None) and do the real lookup inside the deferred request."""
+
+    def submit(self, writes: Sequence[Write]) -> None:
+        """Accept writes for later. Must be idempotent per write.request_id (a job may be delivered twice)."""
+        ...
+
+
+# -- the other direction: changes in the target back to the platform --------------------------------------
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What one pull job did on the platform (the engine writes it to the sync log)."""
+
+    outcome: Literal["recorded", "skipped"]
+    message: str
+    target_id: str = ""  # the platform records written, comma-separated
+
+
+@runtime_checkable
+class Puller(Protocol):
+    def pull(self, job: SyncJob, platform: Platform) -> Pulled:
+        """Make the platform agree with one record of the target (job.source_id is the target's id). Safe to
+        repeat: a retried job changes nothing twice. TransientError retries; PermanentError is recorded."""
+        ...
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A catch-up's findings: pull jobs for changes not yet applied, and where the next catch-up starts."""
+
+    jobs: list[SyncJob]
+    cursor: str  # ISO-8601 UTC; the engine advances the stored cursor to it after the jobs are enqueued
+    seen: int = 0  # changes the target reported, including those already applied
+
+
+@runtime_checkable
+class CatchUp(Protocol):
+    cursor_name: str  # the tenant's cursor this catch-up keeps (ledgerbridge.state.cursors)
+
+    def changes(self, since: str | None, now: datetime) -> Changes:
+        """Changes since the cursor (None on the first run). Each job's event id must name the change, so the
+        engine's claim drops one already enqueued by a webhook or by an overlapping catch-up."""
+        ...
+
+
+# -- tenant-independent capabilities ----------------------------------------------------------------------
+
+
+class WebhookIntake(Protocol):
+    """The target's own notifications, on POST /webhooks/<name>: one app-level endpoint for every tenant."""
+
+    signature_header: str
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        """Whether the body is signed by the target (headers' names are lower case)."""
+        ...
+
+    def jobs(self, body: Any) -> tuple[list[SyncJob], int]:
+        """The pull jobs a verified notification asks for (finding each change's tenant), and how many changes
+        nobody wants. Raises InvalidInput naming the field for a malformed body."""
+        ...
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    tenant_id: str
+    status: Literal["connected", "disconnected", "reconnect_required"]
+    account: str = ""  # the target's id of the connected company or entity
+    connected_at: str = ""
+    reason: str = ""
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+class Connection(Protocol):
+    """Connecting a tenant's account: OAuth consent (begin -> the target's page -> complete), or credentials."""
+
+    def begin(self, tenant_id: str, redirect_uri: str) -> str:
+        """The URL the customer's browser goes to next."""
+        ...
+
+    def complete(self, params: Mapping[str, str]) -> ConnectionStatus:
+        """The target's callback (its query parameters); verifies the state it carries."""
+        ...
+
+    def disconnect(self, tenant_id: str) -> ConnectionStatus: ...
+
+    def status(self, tenant_id: str) -> ConnectionStatus: ...
+
+
+# -- the plug-in ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plugin:
+    name: str
+    label: str
+    settings: type[TargetSettings]
+    documents: Documents
+    open: Callable[[Tenant], Target]
+    scheduled_jobs: Callable[[Tenant, datetime], list[SyncJob]] | None = None
+    webhook: WebhookIntake | None = None
+    connection: Connection | None = None
+    # Documents that depend on the tenant's own target settings (Intacct: accounts, dimensions, terms); the
+    # engine uses it instead of `documents` when given.
+    documents_for: Callable[[Tenant], Documents] | None = None
+
+    def documents_of(self, tenant: Tenant) -> Documents:
+        return self.documents_for(tenant) if self.documents_for is not None else self.documents

@@ -1,7 +1,5 @@
-"""QuickBooks Online: client (wire), tokens (OAuth), mapping (records -> documents), target (the Target)."""
+"""QuickBooks Online: the plug-in (plugin.py), its client and faults, tokens (OAuth), budget (the realm's
+request limits), documents (records -> QBO documents) and target (the record-level push).
 
-from ledgerbridge.targets.qbo.client import QboClient
-from ledgerbridge.targets.qbo.target import QboTarget
-from ledgerbridge.targets.qbo.tokens import QboTokens, SecretsManagerTokenStore, Tokens, TokenStore
-
-__all__ = ["QboClient", "QboTarget", "QboTokens", "SecretsManagerTokenStore", "TokenStore", "Tokens"]
+Comments cite Intuit's documentation as "Intuit: <topic>"; docs/qbo.md, Sources, has the links.
+Kept empty of imports: the registry imports settings.py from here while tenants.py is loading."""

@@ -1,9 +1,10 @@
 """One request budget per QBO realm, shared by every consumer: token buckets in one DynamoDB item.
 
-QBO's published limits hold all at once (research 1.11): 500 requests/min per realm (batch requests included),
-10 requests/s, 10 concurrent requests, 40 batch requests/min. Each rate limit is a token bucket; a bucket of
-capacity c and refill rate r admits at most c + r·W requests in any window of W seconds, so each is sized
-to stay under its limit with a little headroom for the jitter between our clock and QBO's arrival times:
+QBO's published limits hold all at once (Intuit: limits and throttles): 500 requests/min per realm (batch
+requests included), 10 requests/s, 10 concurrent requests, 40 batch requests/min. Each rate limit is a token
+bucket; a bucket of capacity c and refill rate r admits at most c + r·W requests in any window of W seconds, so
+each is sized to stay under its limit with a little headroom for the jitter between our clock and QBO's arrival
+times:
 
     limit          capacity   rate                  most in any window   (with the defaults)
     per minute     10         (500 - 10 - 10)/60 s  490 of 500           sustained 480/min
@@ -11,7 +12,7 @@ to stay under its limit with a little headroom for the jitter between our clock 
     batch / min    2          (40 - 2 - 1)/60 s     39 of 40             sustained 37 batches/min
     concurrent     leases with an expiry (a crashed worker's slot comes back after LEASE_S)
 
-The item (pk `REALM#{realm}`, sk `BUDGET`) holds the tokens of the three buckets, the time they were last
+The item (state.keys.rate_budget) holds the tokens of the three buckets, the time they were last
 refilled, a pause (set after a 429 anyway, e.g. another app on the same company), the live leases and a
 revision. Every change is a put conditioned on the revision read, so concurrent consumers never both spend
 the same token: the loser re-reads and tries again. Waiting happens here only up to `max_wait_s`; a longer
@@ -33,12 +34,14 @@ from botocore.exceptions import ClientError
 from ledgerbridge import aws
 from ledgerbridge.config import get_config
 from ledgerbridge.errors import TransientError
+from ledgerbridge.state import keys
 
 Kind = Literal["request", "batch"]
-LEASE_S = 130.0  # QBO gives up on a request after 120 s (research 1.1)
+LEASE_S = 130.0  # QBO gives up on a request after 120 s (Intuit: base URLs and timeouts)
 # After a 429 anyway (another app on the company, a burst we did not see): every consumer of the realm holds
 # off this long unless QBO says how long (Retry-After). The throttled request itself waits Intuit's 60 s
-# (research 1.11) as a TransientError's retry_after; the rest of the realm only needs to let the burst pass.
+# (Intuit: limits and throttles) as a TransientError's retry_after; the rest of the realm only needs to let
+# the burst pass.
 PAUSE_ON_429_S = 2.0
 CONCURRENCY_POLL_S = 0.05
 EPSILON = 1e-6  # a token this close to whole is whole (stored with 6 decimals; epoch floats resolve ~1e-7 s)
@@ -132,7 +135,7 @@ class RealmBudget:
         self.max_wait_s = max_wait_s
         self._table = table_name or get_config().state_table
         self._ddb = aws.client("dynamodb")
-        self._key = {"pk": {"S": f"REALM#{realm_id}"}, "sk": {"S": "BUDGET"}}
+        self._key = {name: {"S": value} for name, value in keys.rate_budget("qbo", realm_id).items()}
         self.waited_s = 0.0  # total time spent waiting for tokens (for the bench)
         self.conflicts = 0  # lost revision races (contention between consumers)
 

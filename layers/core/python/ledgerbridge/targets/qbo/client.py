@@ -1,10 +1,10 @@
 """QBO Accounting API v3 over HTTPS: JSON in and out, `minorversion` on every call, `requestid` on every write,
-QBO's Faults turned into ledgerbridge.errors (research 1.1, 1.3, 1.7, 1.8, 1.10-1.12)."""
+QBO's Faults turned into ledgerbridge.errors (Intuit: base URLs and timeouts, minor versions, requestid, query
+language, batch, limits and throttles, error codes)."""
 
 from __future__ import annotations
 
 import copy
-import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -17,18 +17,17 @@ from typing import Any, Protocol
 import requests
 
 from ledgerbridge.errors import AuthorizationRevoked, TransientError
+from ledgerbridge.observability import logger as log  # Powertools: JSON, correlation keys
 from ledgerbridge.targets.qbo import budget as budget_module
 from ledgerbridge.targets.qbo.budget import Budget
-from ledgerbridge.targets.qbo.wire import dumps, error_for, fault_from_json, loads, parse_fault
+from ledgerbridge.targets.qbo.faults import dumps, error_for, fault_from_json, loads, parse_fault
 
-log = logging.getLogger(__name__)
-
-MINOR_VERSION = 75  # the floor since August 2025 (research 1.3)
-MAX_PAGE = 1000  # MAXRESULTS ceiling (research 1.8)
-REQUEST_ID_MAX = 50  # research 1.7
+MINOR_VERSION = 75  # the floor since August 2025 (Intuit: minor versions)
+MAX_PAGE = 1000  # MAXRESULTS ceiling (Intuit: query language)
+REQUEST_ID_MAX = 50  # Intuit: requestid
 BATCH_REQUEST_ID_MAX = 36
 BATCH_ID_MAX = 10
-BATCH_MAX_ITEMS = 30  # research 1.10
+BATCH_MAX_ITEMS = 30  # Intuit: batch
 RETRY_BACKOFF_S = (0.5, 2.0)
 
 # url segment -> the key QBO answers with
@@ -101,7 +100,7 @@ def _retry_after(resp: requests.Response) -> float | None:
 
 def _check_request_id(request_id: str, limit: int = REQUEST_ID_MAX) -> None:
     if not request_id or len(request_id) > limit:
-        raise ValueError(f"requestid must be 1-{limit} characters (research 1.7), got {len(request_id)}")
+        raise ValueError(f"requestid must be 1-{limit} characters (Intuit: requestid), got {len(request_id)}")
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,8 @@ class QboClient:
         token_provider: TokenProvider,
         session: requests.Session | None = None,
         minorversion: int = MINOR_VERSION,
-        timeout: tuple[float, float] = (5.0, 120.0),  # QBO gives up on a request after 120 s (research 1.1)
+        # QBO gives up on a request after 120 s (Intuit: base URLs and timeouts)
+        timeout: tuple[float, float] = (5.0, 120.0),
         max_retries: int = 1,
         sleep: Callable[[float], None] = time.sleep,
         budget: Budget | None = None,
@@ -240,7 +240,7 @@ class QboClient:
                 data = loads(resp.content)
             except ValueError as exc:
                 raise TransientError(f"QuickBooks sent an unreadable answer ({where})") from exc
-            fault = fault_from_json(data)  # an HTTP 200 can still carry a Fault (research 1.12)
+            fault = fault_from_json(data)  # an HTTP 200 can still carry a Fault (Intuit: error codes)
             if fault is not None:
                 raise error_for(400, fault, where=where)
             if not isinstance(data, dict):
@@ -332,7 +332,7 @@ class QboClient:
         return self._write(entity, {"Id": entity_id, "SyncToken": sync_token}, request_id, operation="delete")
 
     def void(self, entity: str, entity_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
-        """Invoice: operation=void; Payment and others: a sparse update with include=void (research 1.6)."""
+        """Invoice: operation=void; Payment and others: a sparse update with include=void (Intuit: SyncToken)."""
         if entity_name(entity) == "Invoice":
             return self._write(entity, {"Id": entity_id, "SyncToken": sync_token}, request_id, operation="void")
         body = {"Id": entity_id, "SyncToken": sync_token, "sparse": True}

@@ -1,15 +1,14 @@
 """Where a tenant's QuickBooks connection stands, and which tenant a QBO company (realm) belongs to.
 
-  TENANT#{t}   | QBOCONN   status (connected | disconnected | reconnect_required), realm, times, reason
-  REALM#{realm}| TENANT    the tenant connected to that company (Intuit's webhooks name only the realm)
+  keys.connection(t, "qbo")         status (connected | disconnected | reconnect_required), realm, times, reason
+  keys.account_tenant("qbo", realm) the tenant connected to that company (Intuit's webhooks name only the realm)
 
-Written by the OAuth callback and disconnect (ledgerbridge.connect) and by QboClient when QuickBooks refuses
+Written by the OAuth callback and disconnect (targets.qbo.connect) and by QboClient when QuickBooks refuses
 the connection (AuthorizationRevoked: the refresh token expired or was revoked).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -17,12 +16,12 @@ from typing import Literal
 from botocore.exceptions import ClientError
 
 from ledgerbridge.errors import AuthorizationRevoked
+from ledgerbridge.observability import logger as log  # Powertools: JSON, correlation keys
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
 
-log = logging.getLogger(__name__)
-
 Status = Literal["connected", "disconnected", "reconnect_required"]
-CONNECTION_SK = "QBOCONN"
+TARGET = "qbo"
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ def _now() -> str:
 
 
 def load(tenant_id: str) -> Connection | None:
-    item = get(f"TENANT#{tenant_id}", CONNECTION_SK)
+    key = keys.connection(tenant_id, TARGET)
+    item = get(key["pk"], key["sk"])
     if item is None:
         return None
     return Connection(
@@ -55,7 +55,7 @@ def load(tenant_id: str) -> Connection | None:
 
 def save(connection: Connection) -> Connection:
     stored = Connection(**{**connection.__dict__, "updated_at": _now()})
-    state().put_item(Item={"pk": f"TENANT#{connection.tenant_id}", "sk": CONNECTION_SK, **stored.__dict__})
+    state().put_item(Item={**keys.connection(connection.tenant_id, TARGET), **stored.__dict__})
     return stored
 
 
@@ -63,7 +63,7 @@ def mark_reconnect_required(tenant_id: str, reason: str) -> None:
     """QuickBooks refused the connection. A tenant that disconnected on purpose stays disconnected."""
     try:
         state().update_item(
-            Key={"pk": f"TENANT#{tenant_id}", "sk": CONNECTION_SK},
+            Key=keys.connection(tenant_id, TARGET),
             UpdateExpression="SET #s = :rr, reason = :why, updated_at = :at",
             ConditionExpression="attribute_exists(pk) AND #s = :connected",
             ExpressionAttributeNames={"#s": "status"},
@@ -97,19 +97,20 @@ class RevokedHook:
 
 
 def tenant_for_realm(realm_id: str) -> str | None:
-    item = get(f"REALM#{realm_id}", "TENANT")
+    key = keys.account_tenant(TARGET, realm_id)
+    item = get(key["pk"], key["sk"])
     return None if item is None else str(item["tenant_id"])
 
 
 def link_realm(realm_id: str, tenant_id: str) -> None:
-    state().put_item(Item={"pk": f"REALM#{realm_id}", "sk": "TENANT", "tenant_id": tenant_id, "linked_at": _now()})
+    state().put_item(Item={**keys.account_tenant(TARGET, realm_id), "tenant_id": tenant_id, "linked_at": _now()})
 
 
 def unlink_realm(realm_id: str, tenant_id: str) -> None:
     """Remove the index entry if it still names this tenant (a newer connection of another tenant stays)."""
     try:
         state().delete_item(
-            Key={"pk": f"REALM#{realm_id}", "sk": "TENANT"},
+            Key=keys.account_tenant(TARGET, realm_id),
             ConditionExpression="tenant_id = :t",
             ExpressionAttributeValues={":t": tenant_id},
         )

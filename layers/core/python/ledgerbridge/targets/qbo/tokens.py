@@ -1,6 +1,6 @@
-"""QBO OAuth 2.0 tokens: the Intuit token endpoint (research 1.2) and where a tenant's tokens live.
+"""QBO OAuth 2.0 tokens: the Intuit token endpoint (Intuit: OAuth 2.0) and where a tenant's tokens live.
 
-Tokens sit in Secrets Manager (ledgerbridge/{tenant}/qbo); the state table item (TENANT#{t}, QBOTOKEN) holds the
+Tokens sit in Secrets Manager (ledgerbridge/{tenant}/qbo); the state table item (state.keys.token_version) holds the
 version number and the id of the secret version that is current. Two guards keep a rotated refresh token
 from being lost when several workers find the access token expiring at once:
 1. a lease: a worker claims "I refresh version n" with a conditional write before calling Intuit; the others
@@ -14,7 +14,6 @@ No token is ever logged.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 import uuid
@@ -29,18 +28,17 @@ import requests
 from botocore.exceptions import ClientError
 
 from ledgerbridge import aws
-from ledgerbridge.config import get_config
 from ledgerbridge.errors import AuthorizationRevoked, PermanentError, TransientError
+from ledgerbridge.observability import logger as log  # Powertools: JSON, correlation keys
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
+from ledgerbridge.targets.qbo.settings import qbo_environment
 from ledgerbridge.tenants import secret_name
-
-log = logging.getLogger(__name__)
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 REFRESH_EARLY_S = 300  # refresh five minutes before the access token expires
 LEASE_S = 30.0  # how long one worker may hold the right to refresh (the token call times out at 15 s)
 PEER_WAIT_S = 5.0  # how long a refused refresh waits for a concurrent refresher's tokens before giving up
-VERSION_ITEM_SK = "QBOTOKEN"
 RECONNECT_HINT = "Reconnect QuickBooks: the connection was revoked or its refresh token has expired."
 
 
@@ -128,7 +126,7 @@ class SecretsManagerTokenStore:
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
         self.secret_id = secret_name(tenant_id, "qbo")
-        self._key = {"pk": f"TENANT#{tenant_id}", "sk": VERSION_ITEM_SK}
+        self._key = keys.token_version(tenant_id, "qbo")
 
     def load(self) -> Tokens | None:
         sm = aws.client("secretsmanager")
@@ -240,7 +238,7 @@ class AppCredentials:
 
     @classmethod
     def from_secret(cls, name: str | None = None) -> AppCredentials:
-        secret = aws.client("secretsmanager").get_secret_value(SecretId=name or get_config().qbo_app_secret_name)
+        secret = aws.client("secretsmanager").get_secret_value(SecretId=name or qbo_environment().qbo_app_secret_name)
         d = json.loads(secret["SecretString"])
         return cls(d["client_id"], d["client_secret"], d.get("redirect_uri", ""), d.get("verifier_token", ""))
 
@@ -264,7 +262,7 @@ class InvalidGrant(AuthorizationRevoked):
 
 
 class OAuthClient:
-    """Intuit's token endpoint, found through the OpenID discovery document (research 1.2)."""
+    """Intuit's token endpoint, found through the OpenID discovery document (Intuit: OAuth 2.0)."""
 
     def __init__(
         self,
@@ -283,7 +281,7 @@ class OAuthClient:
 
     @classmethod
     def from_config(cls, session: requests.Session | None = None) -> OAuthClient:
-        return cls(AppCredentials.from_secret(), get_config().qbo_discovery_url, session)
+        return cls(AppCredentials.from_secret(), qbo_environment().qbo_discovery_url, session)
 
     def discovery(self) -> dict[str, Any]:
         if self._discovery is None:

@@ -1,0 +1,107 @@
+"""Web Connector sessions in DynamoDB: the ticket QBWC carries on every call, its state, and one live
+session per tenant (a second Web Connector, or a second run, is told `busy`).
+
+A ticket is a random GUID handed out by authenticate; it expires SESSION_IDLE_S after its last call, and
+every call checks it. The session state (session.py) is saved with it after each call, so any Lambda
+instance can answer the next call. The tenant record remembers the last ticket, so a new session can see
+what the previous one had sent when it died (an InvoiceAdd whose answer never came back).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ledgerbridge.state.table import get, is_conditional_failure, state
+
+SESSION_IDLE_S = 20 * 60  # QBWC waits for each answer; a session silent this long is over
+KEEP_S = 24 * 3600  # a finished session's state stays this long, for the next session to read
+
+
+@dataclass
+class Ticket:
+    ticket: str
+    tenant_id: str
+    data: dict[str, Any]
+
+
+def _lock_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": f"TENANT#{tenant_id}#QBD", "sk": "SESSION"}
+
+
+def _key(ticket: str) -> dict[str, str]:
+    return {"pk": f"QBWC#{ticket}", "sk": "SESSION"}
+
+
+def begin(tenant_id: str, data: dict[str, Any]) -> tuple[Ticket | None, dict[str, Any] | None]:
+    """A new session for the tenant, or None while another one is live. Also returns the previous
+    session's state (None if there was none or it is gone)."""
+    now = time.time()
+    ticket = str(uuid.uuid4())
+    lock = get(*_lock_key(tenant_id).values())
+    try:
+        state().put_item(
+            Item={**_lock_key(tenant_id), "ticket": ticket, "expires": int(now + SESSION_IDLE_S), "live": True},
+            ConditionExpression="attribute_not_exists(pk) OR live = :no OR expires < :now",
+            ExpressionAttributeValues={":no": False, ":now": int(now)},
+        )
+    except ClientError as exc:
+        if not is_conditional_failure(exc):
+            raise
+        return None, None
+    previous = None
+    if lock is not None and lock.get("ticket"):
+        item = get(*_key(str(lock["ticket"])).values())
+        previous = None if item is None else json.loads(item["data"])
+    opened = Ticket(ticket, tenant_id, data)
+    save(opened)
+    return opened, previous
+
+
+def load(ticket: str) -> Ticket | None:
+    """The live session of a ticket; None when unknown or expired."""
+    item = get(*_key(ticket).values()) if ticket else None
+    if item is None or int(item["expires"]) < time.time() or not item.get("live", True):
+        return None
+    return Ticket(ticket, str(item["tenant_id"]), json.loads(item["data"]))
+
+
+def save(session: Ticket, live: bool = True) -> None:
+    now = time.time()
+    state().put_item(
+        Item={
+            **_key(session.ticket),
+            "tenant_id": session.tenant_id,
+            "data": json.dumps(session.data),
+            "expires": int(now + SESSION_IDLE_S),
+            "live": live,
+            "ttl": int(now + KEEP_S),
+        }
+    )
+    if live:  # keep the tenant's lock as long as the session
+        state().update_item(
+            Key=_lock_key(session.tenant_id),
+            UpdateExpression="SET expires = :e",
+            ConditionExpression="ticket = :t",
+            ExpressionAttributeValues={":e": int(now + SESSION_IDLE_S), ":t": session.ticket},
+        )
+
+
+def end(session: Ticket) -> None:
+    """Close the session: its state stays readable for the next one, the tenant is free again."""
+    save(session, live=False)
+    try:
+        state().update_item(
+            Key=_lock_key(session.tenant_id),
+            UpdateExpression="SET live = :no",
+            ConditionExpression="ticket = :t",
+            ExpressionAttributeValues={":no": False, ":t": session.ticket},
+        )
+    except ClientError as exc:
+        if not is_conditional_failure(exc):
+            raise
