@@ -5,6 +5,7 @@ the files function serves the copy shipped in the layer (ledgerbridge/openapi.js
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,12 @@ def document() -> dict[str, Any]:
         "components": {"schemas": {}},
     }
     for function in functions:
+        # Handlers check their environment at import (config.check); describing routes needs none of its values.
+        props = t.functions[function]["Properties"]
+        names = {**t.raw.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})}
+        names.update(props.get("Environment", {}).get("Variables", {}))
+        for name, value in names.items():
+            os.environ.setdefault(name, str(value) if isinstance(value, str | int) else "openapi-placeholder")
         handler(function)
         module = sys.modules[f"lb_function_{t.code_dir(function).name}"]
         schema = json.loads(module.app.get_openapi_json_schema(title="LedgerBridge", version=__version__))

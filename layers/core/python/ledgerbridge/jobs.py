@@ -47,6 +47,6 @@ class SyncJob(BaseModel):
 
     @property
     def group_id(self) -> str:
-        """Order per record, parallel across records (ARCHITECTURE.md, Queues); one group per tenant for each
+        """Order per record, parallel across records (docs/architecture.md, Queues); one group per tenant for each
         batch or catch-up, so a continuation queues behind the run it continues."""
         return f"{self.tenant_id}#{self.entity}#{self.source_id or self.kind}"

@@ -1,4 +1,4 @@
-"""Webhook events already routed, per tenant: a conditional put with a TTL (ARCHITECTURE.md, Idempotency)."""
+"""Webhook events already routed, per tenant: a conditional put with a TTL (docs/architecture.md, Idempotency)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The sync engine: one record job -> load the platform record -> map -> write in the target -> mapping + log.
 
-Exactly-once effect (ARCHITECTURE.md, Idempotency), in one place for every way a write is carried out (one
+Exactly-once effect (docs/architecture.md, Idempotency), in one place for every way a write is carried out (one
 record here, many in ledgerbridge.sync.batch, later for a DeferredWriter):
   prepare   the mapping decides create vs update and the content hash skips what has not changed; before a
             create the engine writes an intent holding the request id every resend of that create reuses
