@@ -5,7 +5,7 @@ API Gateway throttles with a token bucket per method: the bucket holds `burst` r
 reaching the integration ("Throttle requests to your REST APIs for better throughput in API Gateway",
 https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
 
-    front = Served(Throttle(ApiFront(), rate=20, burst=50, method="POST", path_prefix="/webhooks/"))
+    front = Served(Throttle(ApiFront(invoke), rate=20, burst=50, method="POST", path_prefix="/webhooks/"))
     Throttle.from_template(app, "/webhooks/{tenant_id}", "POST")   # the template's own limits
 """
 

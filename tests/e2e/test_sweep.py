@@ -75,7 +75,7 @@ def recovered_ids(world: World) -> list[str]:
 
 @pytest.fixture
 def front(world: World) -> Iterator[Served]:
-    served = Served(ApiFront())
+    served = Served(ApiFront(invoke))
     yield served
     served.stop()
 
@@ -149,7 +149,7 @@ def test_a_burst_of_2000_sends_against_a_throttled_front_loses_nothing(burst_wor
     # API Gateway's token bucket, scaled down (template.yaml allows 500/s, burst 1,000 for webhooks) so that
     # one local sender overruns it on any machine, however slow: a burst of 50, then one request every 10 s.
     # Most of the 2,000 are answered 429 before reaching the function.
-    throttle = Throttle(ApiFront(), rate=0.1, burst=50, method="POST", path_prefix="/webhooks/")
+    throttle = Throttle(ApiFront(invoke), rate=0.1, burst=50, method="POST", path_prefix="/webhooks/")
     front = Served(throttle)
     try:
         hook_up(world, front)
