@@ -10,7 +10,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
@@ -116,6 +116,7 @@ def run_demo() -> int:
         desktop.run(story, stack)
         show_intacct(story, stack)
         _console(story, stack, tenant_id)
+        _sweep(story, stack, tenant_id)
     finally:
         stack.stop()
     print("\nDemo finished.")
@@ -294,3 +295,33 @@ def _integration(story: Story, stack: LocalStack, tenant_id: str) -> None:
     story.say(
         "written", f"nothing (dry run); QuickBooks still holds {len(qbo.objects('Invoice', qbo.realm_id))} invoices"
     )
+
+
+def _sweep(story: Story, stack: LocalStack, tenant_id: str) -> None:
+    """A webhook the platform never delivers: the sweep finds the invoice and queues it as the webhook would."""
+    from ledgerbridge.state import synclog
+
+    st, qbo = stack.sandboxes["servicetrade"], stack.sandboxes["qbo"]
+    client = ServicetradeClient(base_url=st.url, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
+    story.step("Lost webhook: the platform never delivers one; the sweep recovers it (schedule -> sweep -> sync_qbo)")
+    invoice = next(i for i in st.state.invoices.values() if i["invoiceNumber"] == "INV-24112")
+    st.drop_deliveries(1)  # as when the hook is misconfigured, or answered 429 under a burst
+    client.put(f"/invoice/{invoice['id']}", {"status": "pending_accounting"})
+    stack.drain()
+    story.say('"Send to QuickBooks"', f"INV-24112 -> pending_accounting; its webhook: {len(st.dropped)} lost")
+    in_qbo = any(i["DocNumber"] == "INV-24112" for i in qbo.objects("Invoice", qbo.realm_id))
+    story.say("after the queues drain", f"platform {invoice['status']}, in QuickBooks: {'yes' if in_qbo else 'no'}")
+    tick = datetime.now(UTC) + timedelta(minutes=15)
+    result = stack.fire_schedule("sweep", tick)
+    story.say("sweep fired", f"{tick:%H:%M} UTC (15 minutes on): {result['recovered']} recovered")
+    stack.drain()
+    log = [
+        e
+        for e in reversed(synclog.recent(tenant_id, limit=20))
+        if e.source_id == str(invoice["id"]) and e.outcome != "skipped"  # skipped: the echo of our own status change
+    ]
+    for entry in log:
+        story.say(f"sync log: {entry.outcome}", entry.message)
+    created = [i for i in qbo.objects("Invoice", qbo.realm_id) if i["DocNumber"] == "INV-24112"]
+    story.say("QuickBooks holds", ", ".join(f"{i['DocNumber']} ${i['TotalAmt']}" for i in created) or "nothing")
+    story.say("platform INV-24112", str(st.state.invoices[invoice["id"]]["status"]))

@@ -219,6 +219,11 @@ class SandboxApp:
                     None if count is None else to_int(count, "latencyCount"),
                     path_prefix=str(body.get("pathPrefix", "/api/")),
                 )
+            if "dropDeliveries" in body:
+                of = body.get("dropOf")
+                self.dispatcher.drop_deliveries(
+                    to_int(body["dropDeliveries"], "dropDeliveries"), None if of is None else to_int(of, "dropOf")
+                )
             return envelope({"failures": len(self.faults.failures), "latencies": len(self.faults.latencies)})
         if route == ("DELETE", "/_sandbox/faults"):
             self.faults.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,26 @@ class SandboxServer:
     ) -> str | None:
         """Publish a webhook message for one entity, as if it had changed; returns the message id."""
         return self.app.dispatcher.publish([Change(entity_type, entity_id, action, user_id, changeset)])
+
+    def send_to_accounting(self, invoice_ids: list[int]) -> None:
+        """The office's bulk "Send to accounting": every invoice to `pending_accounting` at once, each with
+        its own webhook message (as one PUT per invoice would, without the HTTP round trips)."""
+        now = int(time.time())
+        with self.state.lock:
+            for invoice_id in invoice_ids:
+                self.state.invoices[invoice_id].update(status="pending_accounting", updated=now)
+        for invoice_id in invoice_ids:
+            self.app.dispatcher.publish([Change("invoice", invoice_id, "updated", None)])
+
+    def drop_deliveries(self, count: int, of: int | None = None) -> None:
+        """Lose `count` of every `of` webhook messages from now on (the next `count` when `of` is None):
+        never sent, as when a hook is misconfigured or an outage outlasts the retries. 0 stops it."""
+        self.app.dispatcher.drop_deliveries(count, of)
+
+    @property
+    def dropped(self) -> list[dict[str, Any]]:
+        """The payloads lost on purpose by drop_deliveries()."""
+        return [out.payload for out in self.app.dispatcher.dropped]
 
     def wait_for_deliveries(self, timeout: float = 10.0) -> None:
         self.app.dispatcher.wait(timeout)

@@ -27,6 +27,14 @@ from sandbox.servicetrade.render import Renderer
 from sandbox.servicetrade.store import ENTITY_CODES, Store
 
 DeliveryMode = Literal["async", "sync", "manual"]
+# Webhook entity type -> the Store's rows of it (the ones that keep an `updated` time).
+ENTITY_ROWS = {
+    "invoice": "invoices",
+    "company": "companies",
+    "location": "locations",
+    "job": "jobs",
+    "jobitem": "job_items",
+}
 ACTIONS = ("created", "updated", "deleted")
 
 
@@ -152,6 +160,9 @@ class Dispatcher:
     retry_delay: float = 1.0
     attempts: list[DeliveryAttempt] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[Outbound] = field(default_factory=list)  # lost on purpose (drop_deliveries), never sent
+    _drop: tuple[int, int | None] | None = None
+    _drop_seen: int = 0
     _queue: queue.Queue[Outbound | None] = field(default_factory=queue.Queue)
     _pending: list[Outbound] = field(default_factory=list)
     _thread: threading.Thread | None = None
@@ -174,15 +185,17 @@ class Dispatcher:
             return None
         now = int(time.time())
         message_id = str(uuid.uuid4())
+        with self.store.lock:
+            stamps = [self._changed_at(c, now) for c in changes]
         items: list[dict[str, Any]] = [
             {
                 "action": c.action,
-                "timestamp": now,
+                "timestamp": stamp,
                 "userId": c.user_id,
                 "entity": {"type": c.entity_type, "id": c.entity_id, "uri": self._uri(c)},
                 "changeset": c.changeset,
             }
-            for c in changes
+            for c, stamp in zip(changes, stamps, strict=True)
         ]
         with self.store.lock:
             hooks = [dict(w) for w in self.store.webhooks.values() if w["enabled"]]
@@ -197,6 +210,36 @@ class Dispatcher:
                 self._enqueue(Outbound(message_id, hook["id"], hook["hookUrl"], payload))
         return message_id
 
+    def _changed_at(self, change: Change, now: int) -> int:
+        """When the entity changed: its `updated` time (so an event names the version it announces), or
+        now for an entity without one (deleted, or a type that keeps no `updated`)."""
+        rows = getattr(self.store, ENTITY_ROWS.get(change.entity_type, ""), None)
+        row = rows.get(change.entity_id) if isinstance(rows, dict) else None
+        updated = row.get("updated") if isinstance(row, dict) else None
+        return int(updated) if updated else now
+
+    def drop_deliveries(self, count: int, of: int | None = None) -> None:
+        """Lose messages before they are sent (a webhook lost to an outage longer than the retries, or to a
+        misconfigured hook): `count` of every `of` messages from now on (every message when count == of),
+        or the next `count` when `of` is None. `drop_deliveries(0)` stops dropping."""
+        if count < 0 or (of is not None and not 0 < count <= of):
+            raise ValueError("drop 0 <= count <= of messages")
+        with self._lock:
+            self._drop = None if count == 0 else (count, of)
+            self._drop_seen = 0
+
+    def _dropping(self) -> bool:
+        with self._lock:
+            if self._drop is None:
+                return False
+            count, of = self._drop
+            n, self._drop_seen = self._drop_seen, self._drop_seen + 1
+            if of is None:
+                if n + 1 >= count:
+                    self._drop = None
+                return True
+            return n % of < count
+
     def _uri(self, change: Change) -> str:
         return f"{self.base_url}/api/{change.entity_type}/{change.entity_id}"
 
@@ -208,6 +251,10 @@ class Dispatcher:
         return shaped
 
     def _enqueue(self, out: Outbound) -> None:
+        if self._dropping():
+            with self._lock:
+                self.dropped.append(out)
+            return
         if self.mode == "sync":
             self.deliver(out)
         elif self.mode == "manual":

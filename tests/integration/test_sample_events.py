@@ -109,6 +109,12 @@ def check_sync_dispatch(stack: Any) -> None:
     assert isinstance(result, dict)
 
 
+def check_sweep(stack: Any) -> None:
+    # summit-fire has no platform credentials: its sweep is reported as failed, the run goes on.
+    result = invoke("SweepFunction", _event("sweep"))
+    assert result["tenants_swept"] == 1 and result["tenants_failed"] == 1 and result["recovered"] == 0
+
+
 def check_export(stack: Any) -> None:
     # summit-fire has no sage300cre connector: the run fails permanently with a manifest saying why.
     assert invoke("ExportFunction", _event("export")) == {"batchItemFailures": []}
@@ -135,6 +141,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "ConnectFunction": check_connect,
     "SyncQboFunction": check_sync_qbo,
     "SyncDispatchFunction": check_sync_dispatch,
+    "SweepFunction": check_sweep,
     "ExportFunction": check_export,
     "WebhookFunction": check_webhook,
     "AdminFunction": check_admin,

@@ -92,12 +92,34 @@ def test_file_drop_bucket_is_private_encrypted_and_expires() -> None:
     assert rules[0]["ExpirationInDays"] == 90
 
 
+def test_webhooks_have_their_own_throttle_and_the_sweep_runs_every_five_minutes() -> None:
+    res = _cfn()["Resources"]
+    stages = [v for v in res.values() if v["Type"] == "AWS::ApiGateway::Stage"]
+    settings = {(m["ResourcePath"], m["HttpMethod"]): m for m in stages[0]["Properties"]["MethodSettings"]}  # type: ignore[index]
+    hook = settings[("/~1webhooks~1{tenant_id}", "POST")]
+    assert (hook["ThrottlingRateLimit"], hook["ThrottlingBurstLimit"]) == (500, 1000)
+    schedules = [
+        v["Properties"]
+        for v in res.values()
+        if v["Type"] == "AWS::Scheduler::Schedule"
+        and v["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0] == "SweepFunction"  # type: ignore[index]
+    ]
+    assert [s["ScheduleExpression"] for s in schedules] == ["cron(0/5 * * * ? *)"]
+
+
+def test_the_recovered_alarm_has_one_contributor_per_tenant() -> None:
+    alarm = _cfn()["Resources"]["SweepRecoveredAlarm"]["Properties"]
+    query = alarm["Metrics"][0]["Expression"]  # type: ignore[index]
+    assert "SweepRecovered" in query and query.endswith("GROUP BY tenant_id")
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
 def _alarmed(res: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
     """(metric name, logical id of the resource in its first dimension) of every alarm."""
     found = set()
     for alarm in res.values():
-        if alarm["Type"] != "AWS::CloudWatch::Alarm":
-            continue
+        if alarm["Type"] != "AWS::CloudWatch::Alarm" or "Dimensions" not in alarm["Properties"]:
+            continue  # a metric-math alarm (SweepRecoveredAlarm) watches no one resource
         value = alarm["Properties"]["Dimensions"][0]["Value"]
         ref = value.get("Ref") or value.get("Fn::GetAtt", [None])[0] if isinstance(value, dict) else None
         if ref:
@@ -126,7 +148,7 @@ def _alarmed_any(res: dict[str, dict[str, Any]]) -> list[tuple[str, object]]:
     return [
         (a["Properties"]["MetricName"], a["Properties"]["Dimensions"])
         for a in res.values()
-        if a["Type"] == "AWS::CloudWatch::Alarm"
+        if a["Type"] == "AWS::CloudWatch::Alarm" and "MetricName" in a["Properties"]
     ]
 
 

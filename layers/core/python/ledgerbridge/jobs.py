@@ -18,7 +18,7 @@ from ledgerbridge.targets.registry import TargetName
 
 SyncEntity = Literal["invoice", "customer", "payment"]
 JobKind = Literal["record", "batch", "pull", "catchup"]
-Trigger = Literal["webhook", "schedule", "manual", "catchup"]
+Trigger = Literal["webhook", "schedule", "manual", "catchup", "sweep"]
 
 
 class SyncJob(BaseModel):

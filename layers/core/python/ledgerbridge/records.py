@@ -195,3 +195,10 @@ class Payment(Record):
     method: str = ""
     reference: str = ""
     paid_on: date
+
+
+class RecordVersion(Record):
+    """One version of a platform record: its id and the time it last changed (what the sweep compares)."""
+
+    source_id: SourceId
+    updated_at: UtcDatetime

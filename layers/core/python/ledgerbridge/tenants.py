@@ -75,6 +75,15 @@ class ConnectorSettings(Settings):
     )
 
 
+class SweepSettings(Settings):
+    """The platform-side sweep (ledgerbridge.sweep): how often it looks for changes whose webhooks never came."""
+
+    enabled: bool = True
+    interval_minutes: int = Field(
+        default=15, ge=5, le=1440, multiple_of=5, description="minutes between sweeps (the schedule ticks every 5)"
+    )
+
+
 class MappingSettings(Settings):
     """How platform values become accounting references. Keys are platform values, values the target's."""
 
@@ -100,6 +109,7 @@ class Tenant(Settings):
     connectors: list[ConnectorSettings] = Field(default_factory=list)
     integrations: list[IntegrationSettings] = Field(default_factory=list)
     mapping: MappingSettings = MappingSettings()
+    sweep: SweepSettings = SweepSettings()
     # The platform does not sign webhooks; a tenant that puts a signing proxy in front can require one.
     webhook_signature_required: bool = False
 

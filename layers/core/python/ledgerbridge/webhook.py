@@ -72,10 +72,23 @@ def verify_signature(secret: str, raw_body: bytes, presented: str) -> bool:
     return same(expected, presented.strip())
 
 
+def change_id(entity_type: str, entity_id: str, timestamp: int, action: str = "updated") -> str:
+    """One id per version of a platform record: its type, id and the time it changed (a deletion is its own
+    version). Whoever sees that version first claims it: a webhook delivery, a retry of it, or the sweep
+    (ledgerbridge.sweep) listing the record with that `updated` time."""
+    basis = f"{entity_type}:{entity_id}:{timestamp}" + (":deleted" if action == "deleted" else "")
+    return hashlib.sha256(basis.encode()).hexdigest()[:40]
+
+
 def event_id(event: WebhookEvent) -> str:
     """Same change -> same id, whichever delivery carried it."""
-    basis = f"{event.entity.type}:{event.entity.id}:{event.action}:{event.timestamp}"
-    return hashlib.sha256(basis.encode()).hexdigest()[:40]
+    return change_id(event.entity.type, event.entity.id, event.timestamp, event.action)
+
+
+def targets_for(tenant: Tenant, entity: SyncEntity) -> list[str]:
+    """The targets that take a platform change of `entity`: the tenant's enabled, webhook-triggered
+    integrations for it. The one routing rule of every platform-side intake (webhooks and the sweep)."""
+    return [i.target for i in tenant.integrations if i.enabled and "webhook" in i.triggers and entity in i.entities]
 
 
 def plan_jobs(tenant: Tenant, delivery: Delivery, now: datetime, replay_window_s: int) -> tuple[list[SyncJob], int]:
@@ -92,11 +105,7 @@ def plan_jobs(tenant: Tenant, delivery: Delivery, now: datetime, replay_window_s
     ignored = 0
     for ev in delivery.data:
         entity = ENTITY_TYPES.get(ev.entity.type)
-        targets = [
-            i.target
-            for i in tenant.integrations
-            if i.enabled and "webhook" in i.triggers and entity is not None and entity in i.entities
-        ]
+        targets = targets_for(tenant, entity) if entity is not None else []
         if not targets or entity is None:
             ignored += 1
             continue

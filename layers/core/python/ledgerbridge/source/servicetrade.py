@@ -41,7 +41,16 @@ from servicetrade.exceptions import ServicetradeAPIError, ServicetradeAuthError
 from urllib3.util.retry import Retry
 
 from ledgerbridge.errors import AuthorizationRevoked, InvalidInput, NotFound, PermanentError, TransientError
-from ledgerbridge.records import Customer, DirectCost, Invoice, Job, LaborEntry, Location, PurchaseOrder
+from ledgerbridge.records import (
+    Customer,
+    DirectCost,
+    Invoice,
+    Job,
+    LaborEntry,
+    Location,
+    PurchaseOrder,
+    RecordVersion,
+)
 from ledgerbridge.source import st_records as conv
 
 Json = dict[str, Any]
@@ -174,6 +183,21 @@ class ServiceTradeSource:
             if "items" not in data:  # a list that leaves items out: read the invoice itself
                 data = self._get(f"/invoice/{_id(data['id'])}")
             yield conv.invoice(data, self.tz)
+
+    def invoice_versions(
+        self, status: str, updated_after: datetime, updated_before: datetime
+    ) -> Iterator[RecordVersion]:
+        """Id and `updated` time of the invoices in `status` that changed within the bounds (inclusive):
+        the list's own rows, never a read per invoice. A row without an `updated` time is skipped."""
+        params: Json = {
+            "status": status,
+            "updatedAfter": math.floor(_aware(updated_after, "updated_after").timestamp()),
+            "updatedBefore": math.floor(_aware(updated_before, "updated_before").timestamp()),
+        }
+        for data in self._pages("/invoice", "invoices", params):
+            updated = conv.when(data.get("updated"))
+            if updated is not None:
+                yield RecordVersion(source_id=_id(data.get("id")), updated_at=updated)
 
     def invoice(self, invoice_id: str) -> Invoice:
         return conv.invoice(self._get(f"/invoice/{_id(invoice_id, 'invoice_id')}"), self.tz)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -13,7 +14,8 @@ from ledgerbridge.jobs import SyncJob
 from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, live, query, state, ttl_in
 
-Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded", "queued"]
+# "recovered": the sweep queued a change whose webhook never arrived (the job's own outcome follows).
+Outcome = Literal["created", "updated", "skipped", "failed", "retrying", "recorded", "queued", "recovered"]
 RETENTION_S = 90 * 24 * 3600
 
 
@@ -29,17 +31,30 @@ class LogEntry:
     at: str = ""
 
 
-def write(entry: LogEntry) -> LogEntry:
+def _item(entry: LogEntry) -> dict[str, Any]:
     at = entry.at or datetime.now(UTC).isoformat()
-    stored = LogEntry(**{**asdict(entry), "at": at})
-    state().put_item(
-        Item={
-            **keys.log_entry(entry.tenant_id, at, uuid.uuid4().hex[:8]),
-            **asdict(stored),
-            "ttl": ttl_in(RETENTION_S),
-        }
-    )
-    return stored
+    return {
+        **keys.log_entry(entry.tenant_id, at, uuid.uuid4().hex[:8]),
+        **asdict(entry),
+        "at": at,
+        "ttl": ttl_in(RETENTION_S),
+    }
+
+
+def write(entry: LogEntry) -> LogEntry:
+    item = _item(entry)
+    state().put_item(Item=item)
+    return LogEntry(**{**asdict(entry), "at": item["at"]})
+
+
+def write_many(entries: Iterable[LogEntry]) -> int:
+    """Write entries in batches (25 a request); returns how many."""
+    count = 0
+    with state().batch_writer() as batch:
+        for entry in entries:
+            batch.put_item(Item=_item(entry))
+            count += 1
+    return count
 
 
 def for_job(job: SyncJob, outcome: Outcome, message: str, target_id: str = "") -> LogEntry:
