@@ -113,10 +113,10 @@ def run_demo() -> int:
         _export(story, stack, tenant_id, seeded["files_credential"])
         _integration(story, stack, tenant_id)
         _payments(story, stack)
+        _sweep(story, stack, tenant_id)
         desktop.run(story, stack)
         show_intacct(story, stack)
         _console(story, stack, tenant_id)
-        _sweep(story, stack, tenant_id)
     finally:
         stack.stop()
     print("\nDemo finished.")
@@ -304,12 +304,14 @@ def _sweep(story: Story, stack: LocalStack, tenant_id: str) -> None:
     st, qbo = stack.sandboxes["servicetrade"], stack.sandboxes["qbo"]
     client = ServicetradeClient(base_url=st.url, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
     story.step("Lost webhook: the platform never delivers one; the sweep recovers it (schedule -> sweep -> sync_qbo)")
-    invoice = next(i for i in st.state.invoices.values() if i["invoiceNumber"] == "INV-24112")
+    # The newest invoice not yet sent (the Sage Intacct section below takes the oldest).
+    invoice = max((i for i in st.state.invoices.values() if i["status"] == "ok"), key=lambda i: i["id"])
+    number = invoice["invoiceNumber"]
     st.drop_deliveries(1)  # as when the hook is misconfigured, or answered 429 under a burst
     client.put(f"/invoice/{invoice['id']}", {"status": "pending_accounting"})
     stack.drain()
-    story.say('"Send to QuickBooks"', f"INV-24112 -> pending_accounting; its webhook: {len(st.dropped)} lost")
-    in_qbo = any(i["DocNumber"] == "INV-24112" for i in qbo.objects("Invoice", qbo.realm_id))
+    story.say('"Send to QuickBooks"', f"{number} -> pending_accounting; its webhook: {len(st.dropped)} lost")
+    in_qbo = any(i["DocNumber"] == number for i in qbo.objects("Invoice", qbo.realm_id))
     story.say("after the queues drain", f"platform {invoice['status']}, in QuickBooks: {'yes' if in_qbo else 'no'}")
     tick = datetime.now(UTC) + timedelta(minutes=15)
     result = stack.fire_schedule("sweep", tick)
@@ -322,6 +324,6 @@ def _sweep(story: Story, stack: LocalStack, tenant_id: str) -> None:
     ]
     for entry in log:
         story.say(f"sync log: {entry.outcome}", entry.message)
-    created = [i for i in qbo.objects("Invoice", qbo.realm_id) if i["DocNumber"] == "INV-24112"]
+    created = [i for i in qbo.objects("Invoice", qbo.realm_id) if i["DocNumber"] == number]
     story.say("QuickBooks holds", ", ".join(f"{i['DocNumber']} ${i['TotalAmt']}" for i in created) or "nothing")
-    story.say("platform INV-24112", str(st.state.invoices[invoice["id"]]["status"]))
+    story.say(f"platform {number}", str(st.state.invoices[invoice["id"]]["status"]))

@@ -68,8 +68,9 @@ def show(story: Story, stack: Any) -> None:
     story.step("Sage Intacct: an invoice with its dimensions (FIFO queue -> sync_intacct -> XML gateway)")
     seed(stack)
     story.say("tenant", f"{TENANT}, Intacct company {intacct.company.company_id} at {intacct.url}")
-    # An invoice the office has just approved for accounting (set on the double directly: no webhook echo).
-    invoice = next(i for i in sorted(st.state.invoices.values(), key=lambda i: i["id"]) if i["status"] == "ok")
+    # An invoice the office has just approved for accounting (set on the double directly: no webhook echo). This
+    # contractor keeps its books in Intacct; the same demo invoice serves (the QBO tenant's copy is its own).
+    invoice = next(i for i in st.state.invoices.values() if i["invoiceNumber"] == "INV-24112")
     invoice["status"] = "pending_accounting"
     publish_jobs([_job("record", "invoice", str(invoice["id"]))])
     stack.drain()
