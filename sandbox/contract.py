@@ -131,6 +131,7 @@ def apply(method: str, path: str, operation: dict[str, Any]) -> None:
     if path.startswith("/console"):  # HTML pages: their answers are pages and redirects, described by their resolver
         public = path in ("/console", "/console/login", "/console/signin", "/console/console.css")
         operation["security"] = PUBLIC if public else [{"consoleSession": []}]
+        operation.get("responses", {}).pop("422", None)  # Powertools' default; the console answers with a page
         return
     security, success, errors, extra = ROUTES[(method, path)]
     operation["security"] = security
