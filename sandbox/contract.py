@@ -104,7 +104,7 @@ ROUTES: dict[tuple[str, str], tuple[Security, int, tuple[int, ...], list[dict[st
     ("get", "/openapi.json"): (PUBLIC, 200, (404,), []),
     ("post", "/qbwc/{tenant_id}"): (PUBLIC, 200, (404,), []),
     ("get", "/qbwc/{tenant_id}"): (PUBLIC, 200, (404,), []),
-    ("get", "/tenants/{tenant_id}/qbd/qwc"): (BEARER, 200, (400, 401, 403, 404), []),
+    ("get", "/tenants/{tenant_id}/qbd/qwc"): (BEARER, 200, (400, 401, 403, 404, 409), []),
     ("get", "/tenants/{tenant_id}/exports"): (BEARER, 200, (400, 401, 403, 404), []),
     ("get", "/tenants/{tenant_id}/exports/{export_id}/download"): (BEARER, 302, (400, 401, 403, 404), []),
     ("post", "/tenants/{tenant_id}/exports/{export_id}/confirm"): (BEARER, 200, (401, 403, 404, 409, 503), []),

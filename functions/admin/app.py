@@ -17,6 +17,7 @@ from ledgerbridge.console import activity, replay
 from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.queues import publish_jobs
+from ledgerbridge.records import InvoiceStatus
 from ledgerbridge.state import synclog
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.sync.engine import plan_report
@@ -58,7 +59,7 @@ class DryRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     target: str = Field(default="", max_length=40)
     invoice_ids: list[str] = Field(default_factory=list, max_length=200)
-    status: str = Field(default="pending_accounting", pattern=r"^[a-z_]{1,40}$")
+    status: InvoiceStatus = "pending_accounting"  # the platform's own statuses: anything else is a 400 here
     transaction_after: date | None = None
     transaction_before: date | None = None
 
