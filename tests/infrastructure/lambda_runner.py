@@ -1,4 +1,5 @@
-"""Run one built function as Lambda would, in a bare interpreter: `python -S lambda_runner.py TASK LAYER RUNTIME`.
+"""Run one built function as Lambda would, in a bare interpreter:
+`python -S lambda_runner.py TASK LAYER RUNTIME TIMEOUT_S`.
 
 sys.path is only the function's built code (/var/task), the built layer (/opt/python) and the runtime's boto3, as on
 Lambda (https://docs.aws.amazon.com/lambda/latest/dg/python-package.html#python-package-searchpath). Reads the
@@ -10,7 +11,7 @@ import sys
 import time
 import uuid
 
-task, layer, runtime = sys.argv[1:4]
+task, layer, runtime, timeout_s = sys.argv[1:5]
 sys.path[:0] = [task, layer, runtime]
 
 
@@ -21,7 +22,7 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:built"
     aws_request_id = str(uuid.uuid4())
     log_group_name = "/aws/lambda/built"
-    _deadline = time.monotonic() + 29
+    _deadline = time.monotonic() + float(timeout_s)
 
     def get_remaining_time_in_millis(self) -> int:
         return int((self._deadline - time.monotonic()) * 1000)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.stack.template import load
 from tests.helpers import make_tenant
 from tests.integration import test_sample_events as sample_events
 
@@ -76,7 +77,15 @@ def _invoker(built: Path) -> Any:
 
     def invoke(function: str, event: dict[str, Any]) -> Any:
         result = subprocess.run(
-            [sys.executable, "-S", str(RUNNER), str(built / function), str(built / "CoreLayer/python"), str(runtime)],
+            [
+                sys.executable,
+                "-S",
+                str(RUNNER),
+                str(built / function),
+                str(built / "CoreLayer/python"),
+                str(runtime),
+                str(load().timeout_s(function)),  # the context's remaining time starts at the template's Timeout
+            ],
             input=json.dumps(event),
             capture_output=True,
             text=True,
