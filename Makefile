@@ -77,7 +77,7 @@ unit integration e2e infrastructure: $(STAMP)
 
 # CI only (.ci/run): the long proofs.
 test-slow: $(STAMP) $(SAM)
-	SAM_CLI=$(SAM) $(BIN)/pytest $(XDIST) -m slow --durations=15
+	SAM_CLI=$(abspath $(SAM)) $(BIN)/pytest $(XDIST) -m slow --durations=15
 # The console's browser tests drive Debian's chromium through chromium-driver (apt, as root or with sudo).
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \

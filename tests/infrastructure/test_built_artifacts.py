@@ -38,7 +38,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     machine = platform.machine()
     template = tmp / "template.yaml"
     template.write_text((ROOT / "template.yaml").read_text().replace("arm64", LAMBDA_ARCH[machine]))
-    sam = os.environ.get("SAM_CLI", str(ROOT / ".venv-sam/bin/sam"))
+    sam = str(Path(os.environ.get("SAM_CLI", str(ROOT / ".venv-sam/bin/sam"))).resolve())  # sam runs in tmp
     assert Path(sam).exists(), f"{sam} missing: run `make test-slow` (it installs aws-sam-cli in .venv-sam)"
     env = {
         **os.environ,
