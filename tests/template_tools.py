@@ -1,7 +1,8 @@
 """SAM -> CloudFormation offline (aws-sam-translator), for the template test and the local stack.
 
 cfn-lint 1.54+ no longer expands SAM itself, so linting the raw template misses broken refs; lint the
-translation instead (shared/research/serverless.md section 2.5)."""
+translation instead (cfn-lint 1.54.0's changelog drops aws-sam-translator; aws-sam-cli PR #9249 pinned
+cfn-lint<1.54 for the same reason)."""
 
 from __future__ import annotations
 

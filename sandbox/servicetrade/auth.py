@@ -1,4 +1,4 @@
-"""OAuth2 (`/api/oauth2/token`, `/api/oauth2/revoke`) and session login (`/api/auth`), servicetrade-api.md s.4.
+"""OAuth2 (`/api/oauth2/token`, `/api/oauth2/revoke`) and session login (`/api/auth`), docs/servicetrade-double.md.
 
 Access tokens are HS256 JWTs with `exp` (the SDKs refresh 300 s before it). Refresh tokens are opaque and
 rotate on every refresh grant: the old one stops working. Sessions are PHPSESSID values, a limited number

@@ -1,4 +1,4 @@
-"""Billing: /invoice /invoiceitem /payment /comment (servicetrade-api.md sections 5.1, 5.2, 5.9, 5.12).
+"""Billing: /invoice /invoiceitem /payment /comment (docs/servicetrade-double.md).
 
 The accounting contract (section 6): poll `status=pending_accounting`, then PUT `processed` or `failed` and
 explain a failure with a comment. Totals are computed, never stored: line totals round half-up to cents,

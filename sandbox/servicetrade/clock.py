@@ -1,4 +1,4 @@
-"""Clock events: GET /clock -> `events`; POST /job/{id}/clockin and /clockout (servicetrade-api.md s.5.7).
+"""Clock events: GET /clock -> `events`; POST /job/{id}/clockin and /clockout (docs/servicetrade-double.md).
 
 Events come from two places: `store.clock_events` (small, mutable: the demo company and anything clocked
 through the API) and `store.clock_block` (bulk benchmark rows in columns). A window filter selects events

@@ -1,8 +1,8 @@
 """HTTP plumbing shared by every route: envelopes, errors, query parameters, filters, pagination, JSON.
 
-Conventions (servicetrade-api.md sections 1-3): bodies are `{"data": ..., "messages": {...}}`, errors are
-`{"messages": {"error": ["..."]}, "data": null}`, list filters are comma-separated, booleans are 1/0/true/false,
-times are Unix seconds and range filters are inclusive.
+Conventions (docs/servicetrade-double.md, with their public sources): bodies are
+`{"data": ..., "messages": {...}}`, errors are `{"messages": {"error": ["..."]}, "data": null}`, list
+filters are comma-separated, booleans are 1/0/true/false, times are Unix seconds and range filters are inclusive.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Stored rows -> the JSON the API returns: embedded references `{id, name, uri}`, absolute uris, externalIds.
 
-Field names follow servicetrade-api.md section 5 where it has evidence; the rest are the choices listed in
-docs/servicetrade-double.md.
+Field names follow the published sources in docs/servicetrade-double.md where there is evidence; the rest
+are the choices listed there.
 """
 
 from __future__ import annotations

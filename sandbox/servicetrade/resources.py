@@ -1,6 +1,6 @@
 """Master data and job costing: /company /location /user /job /jobitem /taxgroup /libitem /serviceline /externalid.
 
-servicetrade-api.md sections 5.3-5.6, 5.8, 5.10, 5.11, 5.16. Every list is paged (`page`, `limit`) with
+docs/servicetrade-double.md. Every list is paged (`page`, `limit`) with
 `totalPages`/`page` beside the list key; filters are inclusive and comma lists are accepted everywhere.
 """
 

@@ -22,9 +22,9 @@ from typing import Any
 
 Row = dict[str, Any]
 CENT = Decimal("0.01")
-FIRST_ID = 2_274_033_731_700_000  # real ids are 16 digits (servicetrade-api.md section 1)
+FIRST_ID = 2_274_033_731_700_000  # real ids are 16 digits (docs/servicetrade-double.md)
 
-# Numeric entity-type codes (servicetrade-api.md section 5.14); other types are addressed by name.
+# Numeric entity-type codes (docs/servicetrade-double.md); other types are addressed by name.
 ENTITY_CODES: dict[int, str] = {
     3: "job",
     4: "user",

@@ -1,4 +1,4 @@
-"""Webhooks: /webhook CRUD and outbound deliveries (servicetrade-api.md section 5.15).
+"""Webhooks: /webhook CRUD and outbound deliveries (docs/servicetrade-double.md).
 
 A delivery is `{"messageId", "timestamp": "<unix>", "data": [{action, timestamp, userId, entity: {type, id,
 uri}, changeset?}]}` POSTed, unsigned, to every enabled webhook whose entityEvents match (null = all).

@@ -172,9 +172,9 @@ def test_builtin_provenance(name: tuple[str, str, str]) -> None:
     layout = load_builtin(*name)
     assert layout.connector == name[0] and layout.connection == name[1] and layout.variant == name[2]
     assert layout.sources and layout.notes and layout.description
-    if layout.connector != "csv":
-        for source in layout.sources:
-            assert "research/" in source.cited_in, source.id
+    for source in layout.sources:
+        assert source.url.startswith(("https://", "http://")), source.id
+        assert source.cited_in in ("", "docs/connectors.md"), source.id
     for record in layout.records:
         for spec in record.fields:
             if spec.origin in ("published", "derived"):

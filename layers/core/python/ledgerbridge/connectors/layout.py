@@ -33,7 +33,7 @@ class SourceRef(Spec):
     id: str = Field(pattern=NAME_PATTERN, max_length=64)
     title: str = Field(min_length=1, max_length=300)
     url: str = Field(default="", max_length=500)
-    cited_in: str = Field(default="", max_length=300, description="where LedgerBridge's research quotes it")
+    cited_in: str = Field(default="", max_length=300, description="where LedgerBridge's docs discuss it")
 
 
 class FieldSpec(Spec):
