@@ -26,13 +26,13 @@ from sandbox.qbo.entities import (
 from sandbox.qbo.query import parse, run
 
 Operation = Literal["Create", "Update", "Delete", "Void"]
-CDC_WINDOW_S = 30 * 24 * 3600  # research 1.9
+CDC_WINDOW_S = 30 * 24 * 3600  # Intuit: change data capture (30-day look-back)
 CDC_MAX_OBJECTS = 1000
 
 
 @dataclass
 class CompanySettings:
-    # Research 1.5: with the company's duplicate-number check on, re-using a DocNumber is refused.
+    # Intuit: DocNumber: with the company's duplicate-number check on, re-using a DocNumber is refused.
     duplicate_doc_number_check: bool = True
     # "Custom transaction numbers" on: an invoice without DocNumber stays without one; off: QBO numbers it.
     custom_transaction_numbers: bool = True
@@ -97,7 +97,8 @@ class Realm:
         return str(self._next_doc_number - 1)
 
     def horizon(self) -> int:
-        """Objects created after this point are invisible to the batch that took it (research 1.10)."""
+        """Objects created after this point are invisible to the batch that took it (Intuit: batch; Intuit's blog
+        "Batch operations: important", 2017-07-27)."""
         return self._seq
 
     def resolve(self, ref: dict[str, Any], entity: str, element: str, horizon: int | None) -> dict[str, Any]:
@@ -129,9 +130,10 @@ class Realm:
         self.changes.append(Change(entity, doc["Id"], operation, self.clock.now()))
 
     def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-        obj_id, token = body.get("Id"), body.get("SyncToken")
-        if obj_id is None or token is None:
-            raise faults.business_validation("Id and SyncToken are required for this operation", "SyncToken")
+        for key in ("Id", "SyncToken"):  # both required on update, delete and void (Intuit: SyncToken)
+            if body.get(key) in (None, ""):
+                raise faults.required_param(key)
+        obj_id, token = body["Id"], body["SyncToken"]
         old = self.objects[entity].get(str(obj_id))
         if old is None:
             raise faults.not_found(entity, str(obj_id))
@@ -222,10 +224,14 @@ class Realm:
         if name == "Invoice":
             if self._payments_for(old["Id"]):
                 raise faults.business_validation("This invoice has payments applied: void them first")
+            # Intuit's blog "Voiding Invoice Objects" (2016-04-06): amounts and quantities zeroed, "Voided"
+            # prepended to PrivateNote; its sample lines keep ItemRef and TaxCodeRef only.
             for line in doc["Line"]:
                 line["Amount"] = Decimal("0.00")
-                line.get("SalesItemLineDetail", {}).pop("Qty", None)
+                for key in ("Qty", "UnitPrice"):
+                    line.get("SalesItemLineDetail", {}).pop(key, None)
             doc["TotalAmt"] = doc["Balance"] = Decimal("0.00")
+            doc["LinkedTxn"] = []
             if "TxnTaxDetail" in doc:
                 doc["TxnTaxDetail"]["TotalTax"] = Decimal("0.00")
         else:
