@@ -76,6 +76,7 @@ class Realm:
     _next_id: int = 1
     _next_doc_number: int = 1001
     _created_seq: dict[tuple[str, str], int] = field(default_factory=dict)
+    _opening: dict[str, Decimal] = field(default_factory=dict)  # customer Id -> Balance given on create
 
     def __post_init__(self) -> None:
         for name in ENTITIES.values():
@@ -171,8 +172,11 @@ class Realm:
         self._created_seq[(name, doc["Id"])] = self._seq
         self._stamp(name, doc, "Create")
         self.objects[name][doc["Id"]] = doc
+        if name == "Customer":
+            self._opening[doc["Id"]] = Decimal(doc["Balance"])
         if name == "Payment":
             self._apply_payments(doc)
+        self._rebalance(doc)
         return copy.deepcopy(doc)
 
     def update(self, entity: str, body: dict[str, Any], horizon: int | None = None) -> dict[str, Any]:
@@ -197,6 +201,7 @@ class Realm:
             self._apply_payments(doc, old)
         elif name == "Invoice":
             self._refresh_invoice(doc["Id"], bump=False)
+        self._rebalance(doc, old)
         return copy.deepcopy(doc)
 
     def delete(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -212,6 +217,7 @@ class Realm:
         self._seq += 1
         if name == "Payment":
             self._apply_payments(None, old)
+        self._rebalance(old)
         return {"status": "Deleted", "domain": "QBO", "Id": old["Id"]}
 
     def void(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +249,7 @@ class Realm:
         self.objects[name][doc["Id"]] = doc
         if name == "Payment":
             self._apply_payments(doc, old)
+        self._rebalance(doc)
         return copy.deepcopy(doc)
 
     def query(self, statement: str, horizon: int | None = None) -> dict[str, Any]:
@@ -321,6 +328,19 @@ class Realm:
         if bump:  # a payment applied to an invoice changes the invoice: its SyncToken moves on
             invoice["SyncToken"] = str(int(invoice["SyncToken"]) + 1)
             self._stamp("Invoice", invoice, "Update", created=invoice["MetaData"]["CreateTime"])
+
+    def _rebalance(self, *docs: dict[str, Any]) -> None:
+        """Customer.Balance is the customer's open balance (Intuit's Customer reference): the opening balance
+        given on create, plus its invoices' balances, less its payments' unapplied amounts. It moves with
+        every transaction of the customer; the customer's SyncToken does not (**assumption**)."""
+        customers = {str((d.get("CustomerRef") or {}).get("value")) for d in docs}
+        for customer_id in customers & set(self.objects["Customer"]):
+            open_balance = self._opening.get(customer_id, Decimal("0"))
+            for entity, key, sign in (("Invoice", "Balance", 1), ("Payment", "UnappliedAmt", -1)):
+                for doc in self.objects[entity].values():
+                    if doc["CustomerRef"]["value"] == customer_id:
+                        open_balance += sign * Decimal(doc.get(key) or 0)
+            self.objects["Customer"][customer_id]["Balance"] = cents(open_balance)
 
     def _apply_payments(self, new: dict[str, Any] | None, old: dict[str, Any] | None = None) -> None:
         touched: set[str] = set()

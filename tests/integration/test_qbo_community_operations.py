@@ -197,15 +197,21 @@ def payment_for(qb: QuickBooks, invoice: Invoice, total: Decimal, applied: Decim
     return payment.save(qb=qb)
 
 
+def customer_balance(qb: QuickBooks, invoice: Invoice) -> Decimal:
+    return Decimal(str(Customer.get(invoice.CustomerRef.value, qb=qb).Balance))
+
+
 def test_payments_apply_to_invoices_and_the_rest_is_unapplied(qb: QuickBooks, item: Item) -> None:
     invoice = invoice_with_line(qb, item, 1, 120, 120)
     part = payment_for(qb, invoice, Decimal("50.00"), Decimal("50.00"))
     after = Invoice.get(invoice.Id, qb=qb)
     assert Decimal(str(after.Balance)) == Decimal("70.00") and after.SyncToken == "1"
     assert [(t.TxnId, t.TxnType) for t in after.LinkedTxn] == [(part.Id, "Payment")]
+    assert customer_balance(qb, invoice) == Decimal("70.00")  # the customer's open balance
     over = payment_for(qb, invoice, Decimal("100.00"), Decimal("70.00"))
     assert Decimal(str(over.UnappliedAmt)) == Decimal("30.00")
     assert Decimal(str(Invoice.get(invoice.Id, qb=qb).Balance)) == 0
+    assert customer_balance(qb, invoice) == Decimal("-30.00")  # a credit
     assert refused(lambda: payment_for(qb, invoice, Decimal("5.00"), Decimal("5.00"))).error_code == 6000  # paid
     assert refused(lambda: raw(qb, "payment", {"CustomerRef": {"value": invoice.CustomerRef.value}})).error_code == 2020
 
@@ -220,6 +226,7 @@ def test_void_and_delete_a_payment_give_the_invoice_its_balance_back(qb: QuickBo
     assert Decimal(str(Invoice.get(invoice.Id, qb=qb).Balance)) == Decimal("100.00")
     assert second.delete(qb=qb)["Payment"]["status"] == "Deleted"
     assert Decimal(str(Invoice.get(invoice.Id, qb=qb).Balance)) == Decimal("120.00")
+    assert customer_balance(qb, invoice) == Decimal("120.00")
     assert isinstance(refused(lambda: Payment.get(second.Id, qb=qb)), ObjectNotFoundException)
 
 
