@@ -170,6 +170,9 @@ def test_void_then_delete_an_invoice(qb: QuickBooks, item: Item) -> None:
     invoice = invoice_with_line(qb, item, 2, 25, 50)
     invoice.PrivateNote = "job 12"
     invoice = invoice.save(qb=qb)
+    assert (
+        refused(lambda: raw(qb, "invoice", {"Id": invoice.Id, "SyncToken": "0"}, operation="void")).error_code == 5010
+    )
     answer = invoice.void(qb=qb)["Invoice"]
     voided = Invoice.from_json(answer)
     assert (voided.SyncToken, Decimal(str(voided.TotalAmt)), Decimal(str(voided.Balance))) == ("2", 0, 0)
