@@ -4,7 +4,7 @@
     server.url, server.discovery_url, server.realm_id, server.issue_tokens()
     server.fail_next(2, status=503); server.drop_after_commit(); server.advance(61); server.stop()
 
-docs/qbo.md lists each behaviour with the research it follows.
+docs/qbo.md ("Behaviours and their sources") lists each behaviour with its public source.
 """
 
 from sandbox.qbo.clock import Clock, ManualClock, OffsetClock, ScaledClock, SystemClock

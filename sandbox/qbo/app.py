@@ -6,7 +6,7 @@ import copy
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -20,7 +20,7 @@ from sandbox.qbo.faults import QboFault, qbo_time
 from sandbox.qbo.state import SandboxState
 from sandbox.qbo.store import Realm, Replay
 
-BATCH_MAX_ITEMS = 30  # research 1.10 (limits page; python-quickbooks chunks at 30)
+BATCH_MAX_ITEMS = 30  # Intuit: limits and throttles (30 payloads per batch); python-quickbooks chunks at 30
 
 
 class DroppedConnection(ConnectionError):
@@ -163,7 +163,7 @@ class SandboxApp:
         return Response(body, status, content_type="application/json")
 
     def _write_once(self, request: Request, realm: Realm, do: Callable[[], dict[str, Any]]) -> tuple[int, str]:
-        """Run a write at most once per requestid (research 1.7): a repeat within the window gets the original
+        """Run a write at most once per requestid (Intuit: requestid): a repeat within the window gets the original
         answer back, byte for byte, and changes nothing."""
         st = self.state
         request_id = request.args.get("requestid")
@@ -242,6 +242,8 @@ class SandboxApp:
                 since = datetime.fromisoformat(request.args.get("changedSince", "").replace("Z", "+00:00"))
             except ValueError as exc:
                 raise faults.business_validation("changedSince must be an ISO 8601 date-time") from exc
+            if since.tzinfo is None:  # python-quickbooks sends no offset; the sandbox reads it as UTC, never local
+                since = since.replace(tzinfo=UTC)
             entities = [e for e in request.args.get("entities", "").split(",") if e.strip()]
             result = realm.cdc(entities, since.timestamp())
             body = {"CDCResponse": [{"QueryResponse": result}], "time": qbo_time(self.state.clock.now())}
@@ -263,7 +265,7 @@ class SandboxApp:
 
     @staticmethod
     def _run_batch(realm: Realm, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Items run in order, each with its own Fault; none sees what earlier items created (research 1.10)."""
+        """Items run in order, each with its own Fault; none sees what earlier items created (Intuit: batch)."""
         horizon = realm.horizon()
         out: list[dict[str, Any]] = []
         for item in items:

@@ -1,4 +1,5 @@
-"""Per-entity rules of the sandbox: what QBO validates and computes on a write (research 1.4-1.6, 1.12).
+"""Per-entity rules of the sandbox: what QBO validates and computes on a write (Intuit's entity reference
+pages and error codes, and the XSDs of Intuit's Java SDK; docs/qbo.md "Sources" names each).
 
 Each `prepare_*` gets the merged document (create body, or the old document with the update applied) and
 the document before the write (None on create), checks it, fills in what QBO fills in, and raises QboFault.
@@ -6,6 +7,7 @@ the document before the write (None on create), checks it, fills in what QBO fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -16,11 +18,12 @@ if TYPE_CHECKING:
     from sandbox.qbo.store import Realm
 
 CENT = Decimal("0.01")
-DOC_NUMBER_MAX = 21  # research 1.5
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+DOC_NUMBER_MAX = 21  # Intuit: DocNumber (Finance.xsd DocNumber annotation in Intuit's Java SDK)
 MEMO_MAX = 1000
 PRIVATE_NOTE_MAX = 4000
 
-# url segment -> entity name (URIs are lower-case and case sensitive, research 1.1)
+# url segment -> entity name (URIs are lower-case and case sensitive: Intuit, base URLs and timeouts)
 ENTITIES: dict[str, str] = {
     "customer": "Customer",
     "vendor": "Vendor",
@@ -33,7 +36,7 @@ ENTITIES: dict[str, str] = {
     "invoice": "Invoice",
     "payment": "Payment",
 }
-PEOPLE = ("Customer", "Vendor", "Employee")  # DisplayName is unique across these three (research 1.4)
+PEOPLE = ("Customer", "Vendor", "Employee")  # DisplayName unique across the three (IntuitNamesTypes.xsd, Intuit SDK)
 NAME_LISTS = frozenset({*PEOPLE, "Item", "TaxCode", "Class", "Department", "Account"})
 READ_ONLY = frozenset({"TaxCode"})  # tax codes are made through TaxService, not the entity endpoint
 DELETABLE = frozenset({"Invoice", "Payment"})
@@ -86,9 +89,20 @@ ACCOUNT_TYPES: dict[str, tuple[str, str]] = {
 
 
 def money(value: Any, element: str) -> Decimal:
+    """A JSON number, or a string holding one: python-quickbooks writes Decimal values as strings
+    (its DecimalEncoder; routablehq/python-quickbooks#364) and QBO takes them."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return Decimal(value.strip())
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise faults.business_validation(f"{element} must be a number, got {value!r}", element)
     return Decimal(value)
+
+
+def _blank_dates(doc: dict[str, Any], *keys: str) -> None:
+    """An empty date is an absent one (python-quickbooks sends TxnDate "" on a new transaction)."""
+    for key in keys:
+        if doc.get(key) == "":
+            del doc[key]
 
 
 def cents(value: Decimal) -> Decimal:
@@ -99,10 +113,14 @@ def name_of(doc: dict[str, Any]) -> str:
     return str(doc.get("DisplayName") or doc.get("Name") or "")
 
 
-def _required_ref(doc: dict[str, Any], key: str, what: str) -> dict[str, Any]:
+def _required_ref(doc: dict[str, Any], key: str, what: str = "") -> dict[str, Any]:
+    """A reference the entity needs. Intuit's reference marks CustomerRef "required" (a missing one is code
+    2020); for refs it leaves implicit (`what` given) the sandbox answers a business validation error."""
     ref = doc.get(key)
     if not isinstance(ref, dict) or not ref.get("value"):
-        raise faults.business_validation(f"{key} is required: set the {what} of this transaction", key)
+        if what:
+            raise faults.business_validation(f"{key} is required: set the {what}", key)
+        raise faults.required_param(key)
     return ref
 
 
@@ -124,7 +142,8 @@ def prepare_person(
     doc.setdefault("Active", True)
     if entity != "Customer":
         return
-    doc.setdefault("Balance", Decimal("0"))
+    # Balance is written on create only (the opening balance, Intuit's Customer reference); updates keep it
+    doc["Balance"] = old.get("Balance", Decimal("0")) if old else money(doc.get("Balance", 0), "Balance")
     parent_ref = doc.get("ParentRef")
     if isinstance(parent_ref, dict) and parent_ref.get("value"):
         parent = realm.resolve(parent_ref, "Customer", "ParentRef", horizon)
@@ -185,10 +204,10 @@ def _line_amount(line: dict[str, Any], n: int) -> Decimal:
 def prepare_invoice(
     realm: Realm, entity: str, doc: dict[str, Any], old: dict[str, Any] | None, horizon: int | None
 ) -> None:
-    realm.resolve(_required_ref(doc, "CustomerRef", "customer"), "Customer", "CustomerRef", horizon)
+    realm.resolve(_required_ref(doc, "CustomerRef"), "Customer", "CustomerRef", horizon)
     lines = [ln for ln in doc.get("Line") or [] if ln.get("DetailType") != "SubTotalLineDetail"]
     if not lines:
-        raise faults.business_validation("You must add at least one line to the transaction", "Line")
+        raise faults.required_param("Line")
     subtotal = Decimal("0")
     for n, line in enumerate(lines, start=1):
         kind = line.get("DetailType")
@@ -196,7 +215,7 @@ def prepare_invoice(
             detail = line.get("SalesItemLineDetail") or {}
             line["SalesItemLineDetail"] = detail
             amount = _line_amount(line, n)
-            realm.resolve(_required_ref(detail, "ItemRef", "product/service"), "Item", "ItemRef", horizon)
+            realm.resolve(_required_ref(detail, "ItemRef", "product/service of the line"), "Item", "ItemRef", horizon)
             for key, target in (("TaxCodeRef", "TaxCode"), ("ClassRef", "Class")):
                 if isinstance(detail.get(key), dict):
                     realm.resolve(detail[key], target, key, horizon)
@@ -229,6 +248,7 @@ def prepare_invoice(
     memo = doc.get("CustomerMemo")
     if isinstance(memo, dict) and len(str(memo.get("value", ""))) > MEMO_MAX:
         raise faults.business_validation(f"CustomerMemo is longer than {MEMO_MAX} characters", "CustomerMemo")
+    _blank_dates(doc, "TxnDate", "DueDate", "ShipDate")
     doc.setdefault("TxnDate", realm.today())
     doc.setdefault("DueDate", doc["TxnDate"])
     doc.setdefault("EmailStatus", "NotSet")
@@ -241,7 +261,7 @@ def _doc_number(realm: Realm, doc: dict[str, Any], old: dict[str, Any] | None) -
     number = doc.get("DocNumber")
     settings = realm.settings
     if number == "AUTO_GENERATE" or (not number and not settings.custom_transaction_numbers):
-        number = realm.next_doc_number()  # research 1.5: QBO numbers sales forms when asked to
+        number = realm.next_doc_number()  # Intuit: DocNumber: QBO numbers sales forms when asked to
     if not number:
         doc.pop("DocNumber", None)
         return
@@ -263,9 +283,9 @@ def _text_limit(doc: dict[str, Any], key: str, limit: int) -> None:
 def prepare_payment(
     realm: Realm, entity: str, doc: dict[str, Any], old: dict[str, Any] | None, horizon: int | None
 ) -> None:
-    customer = realm.resolve(_required_ref(doc, "CustomerRef", "customer"), "Customer", "CustomerRef", horizon)
-    if "TotalAmt" not in doc:
-        raise faults.business_validation("You must set a transaction amount", "TotalAmt")
+    customer = realm.resolve(_required_ref(doc, "CustomerRef"), "Customer", "CustomerRef", horizon)
+    if doc.get("TotalAmt") in (None, ""):
+        raise faults.required_param("TotalAmt")
     total = cents(money(doc["TotalAmt"], "TotalAmt"))
     applied = Decimal("0")
     for n, line in enumerate(doc.get("Line") or [], start=1):
@@ -295,6 +315,7 @@ def prepare_payment(
         realm.resolve(doc["DepositToAccountRef"], "Account", "DepositToAccountRef", horizon)
     doc["TotalAmt"] = total
     doc["UnappliedAmt"] = total - applied
+    _blank_dates(doc, "TxnDate")
     doc.setdefault("TxnDate", realm.today())
 
 

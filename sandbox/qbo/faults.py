@@ -1,6 +1,5 @@
-"""QBO Fault bodies (research 1.12) and the fault-injection plan of the sandbox.
-
-Codes come from accounting-targets.md 1.2, 1.5-1.7, 1.10-1.12; docs/qbo.md lists each with its source.
+"""QBO Fault bodies (Intuit: error codes; the Fault/Error types of IntuitRestServiceDef.xsd in Intuit's Java SDK)
+and the fault-injection plan of the sandbox. docs/qbo.md lists each code with its public source.
 """
 
 from __future__ import annotations
@@ -60,6 +59,17 @@ def business_validation(detail: str, element: str = "") -> QboFault:
         "A business validation error has occurred while processing your request",
         f"Business Validation Error: {detail}",
         element,
+    )
+
+
+def required_param(name: str) -> QboFault:
+    """A property Intuit's reference marks required is missing (wording as QBO answers it, quoted in
+    routablehq/python-quickbooks#257)."""
+    return validation(
+        "2020",
+        "Required param missing, need to supply the required value for the API",
+        f"Required parameter {name} is missing in the request",
+        name,
     )
 
 
@@ -158,7 +168,7 @@ def authorization_failed(detail: str) -> QboFault:
 
 
 def authentication_failed_body(detail: str, now: float) -> dict[str, Any]:
-    """The 401 body: lower-case keys (research 1.2, issue:routablehq/python-quickbooks#118)."""
+    """The 401 body: lower-case keys (Intuit: OAuth 2.0; as seen in routablehq/python-quickbooks#118)."""
     return {
         "fault": {
             "error": [

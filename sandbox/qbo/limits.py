@@ -1,4 +1,4 @@
-"""QBO's published throttles, per realm (research 1.11): requests per minute and per second, concurrent
+"""QBO's published throttles, per realm (Intuit: limits and throttles): requests per minute and per second, concurrent
 requests, batch requests per minute. Windows follow the sandbox clock, so tests move time instead of waiting."""
 
 from __future__ import annotations

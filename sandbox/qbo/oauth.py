@@ -1,4 +1,4 @@
-"""Intuit's OAuth 2.0 as published (research 1.2): discovery document, consent (auto-approved here),
+"""Intuit's OAuth 2.0 as published (Intuit: OAuth 2.0): discovery document, consent (auto-approved here),
 code and refresh grants with client_secret_basic or client_secret_post, refresh-token rotation, revoke."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sandbox.qbo.clock import Clock
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 SCOPES = [ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment", "openid", "email", "profile", "address", "phone"]
-FIVE_YEARS_S = 157_680_000  # absolute refresh-token validity (research 1.2)
+FIVE_YEARS_S = 157_680_000  # 5-year absolute refresh-token validity (Intuit blog, 2025-11-12, refresh token policy)
 
 
 @dataclass

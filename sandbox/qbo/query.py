@@ -1,4 +1,4 @@
-"""The subset of the QBO query language a client uses (research 1.8):
+"""The subset of the QBO query language a client uses (Intuit: query language):
 
     SELECT * | COUNT(*) | *, Prop | Prop, Prop FROM Entity [WHERE f op v [AND ...]] [ORDERBY f [ASC|DESC], ...]
         [STARTPOSITION n] [MAXRESULTS m]
@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
 from sandbox.qbo.faults import query_parse_error, query_validation_error
 
-MAX_RESULTS = 1000  # research 1.8
+MAX_RESULTS = 1000  # Intuit: query language; more is refused ("Max allowed value is 1000")
 DEFAULT_RESULTS = 100
 
 _TOKEN = re.compile(
@@ -156,7 +157,10 @@ class _Parser:
         if self.keyword("STARTPOSITION"):
             sel.start = max(1, self.integer())
         if self.keyword("MAXRESULTS"):
-            sel.max_results = min(MAX_RESULTS, self.integer())
+            sel.max_results = self.integer()
+            if sel.max_results > MAX_RESULTS:  # QBO refuses, it does not clamp (ruckus/quickbooks-ruby#24)
+                too_large = f"value {sel.max_results} is too large. Max allowed value is {MAX_RESULTS}"
+                raise query_validation_error(too_large)
         if self.peek()[0] != "end":
             word = self.peek()[1]
             if word.upper() in ("OR", "JOIN", "GROUP"):
@@ -214,6 +218,8 @@ def _compare(actual: Any, op: str, expected: Literal_) -> bool:
             left, right = Decimal(str(actual)), Decimal(str(expected))
         except InvalidOperation:
             left, right = str(actual).casefold(), str(expected).casefold()
+    elif (moments := _moments(str(actual), str(expected))) is not None:
+        left, right = moments
     else:
         left, right = str(actual).casefold(), str(expected).casefold()
     ops: dict[str, Callable[[Any, Any], bool]] = {
@@ -226,6 +232,19 @@ def _compare(actual: Any, op: str, expected: Literal_) -> bool:
         ">=": lambda a, b: bool(a >= b),
     }
     return ops[op](left, right)
+
+
+def _moments(actual: str, expected: str) -> tuple[datetime, datetime] | None:
+    """Two date-times compared as instants (MetaData.LastUpdatedTime > '2026-01-01T00:00:00-08:00'), not as
+    text: QBO answers in its own offset, clients send theirs. A value without an offset is taken as UTC."""
+    if "T" not in actual or "T" not in expected:
+        return None  # dates (TxnDate) compare as ISO text, which orders them correctly
+    try:
+        pair = datetime.fromisoformat(actual), datetime.fromisoformat(expected)
+    except ValueError:
+        return None
+    left, right = (m if m.tzinfo else m.replace(tzinfo=UTC) for m in pair)
+    return left, right
 
 
 def matches(doc: dict[str, Any], cond: Condition) -> bool:

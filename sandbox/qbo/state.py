@@ -20,7 +20,7 @@ DEFAULT_REALM = "9341455000000001"
 @dataclass
 class ApiOptions:
     realms: tuple[str, ...] = (DEFAULT_REALM,)
-    throttle_xml: bool = True  # research 1.11: the 429 body may be XML even when JSON was asked for
+    throttle_xml: bool = True  # Intuit: limits and throttles: the 429 body may be XML even when JSON was asked for
     retry_after_s: int | None = None  # a Retry-After header on 429s (none documented by Intuit)
     seed: int = 0  # for the chaos mode
 

@@ -26,13 +26,13 @@ from sandbox.qbo.entities import (
 from sandbox.qbo.query import parse, run
 
 Operation = Literal["Create", "Update", "Delete", "Void"]
-CDC_WINDOW_S = 30 * 24 * 3600  # research 1.9
+CDC_WINDOW_S = 30 * 24 * 3600  # Intuit: change data capture (30-day look-back)
 CDC_MAX_OBJECTS = 1000
 
 
 @dataclass
 class CompanySettings:
-    # Research 1.5: with the company's duplicate-number check on, re-using a DocNumber is refused.
+    # Intuit: DocNumber: with the company's duplicate-number check on, re-using a DocNumber is refused.
     duplicate_doc_number_check: bool = True
     # "Custom transaction numbers" on: an invoice without DocNumber stays without one; off: QBO numbers it.
     custom_transaction_numbers: bool = True
@@ -76,6 +76,7 @@ class Realm:
     _next_id: int = 1
     _next_doc_number: int = 1001
     _created_seq: dict[tuple[str, str], int] = field(default_factory=dict)
+    _opening: dict[str, Decimal] = field(default_factory=dict)  # customer Id -> Balance given on create
 
     def __post_init__(self) -> None:
         for name in ENTITIES.values():
@@ -97,7 +98,8 @@ class Realm:
         return str(self._next_doc_number - 1)
 
     def horizon(self) -> int:
-        """Objects created after this point are invisible to the batch that took it (research 1.10)."""
+        """Objects created after this point are invisible to the batch that took it (Intuit: batch; Intuit's blog
+        "Batch operations: important", 2017-07-27)."""
         return self._seq
 
     def resolve(self, ref: dict[str, Any], entity: str, element: str, horizon: int | None) -> dict[str, Any]:
@@ -129,9 +131,10 @@ class Realm:
         self.changes.append(Change(entity, doc["Id"], operation, self.clock.now()))
 
     def _current(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-        obj_id, token = body.get("Id"), body.get("SyncToken")
-        if obj_id is None or token is None:
-            raise faults.business_validation("Id and SyncToken are required for this operation", "SyncToken")
+        for key in ("Id", "SyncToken"):  # both required on update, delete and void (Intuit: SyncToken)
+            if body.get(key) in (None, ""):
+                raise faults.required_param(key)
+        obj_id, token = body["Id"], body["SyncToken"]
         old = self.objects[entity].get(str(obj_id))
         if old is None:
             raise faults.not_found(entity, str(obj_id))
@@ -169,8 +172,11 @@ class Realm:
         self._created_seq[(name, doc["Id"])] = self._seq
         self._stamp(name, doc, "Create")
         self.objects[name][doc["Id"]] = doc
+        if name == "Customer":
+            self._opening[doc["Id"]] = Decimal(doc["Balance"])
         if name == "Payment":
             self._apply_payments(doc)
+        self._rebalance(doc)
         return copy.deepcopy(doc)
 
     def update(self, entity: str, body: dict[str, Any], horizon: int | None = None) -> dict[str, Any]:
@@ -195,6 +201,7 @@ class Realm:
             self._apply_payments(doc, old)
         elif name == "Invoice":
             self._refresh_invoice(doc["Id"], bump=False)
+        self._rebalance(doc, old)
         return copy.deepcopy(doc)
 
     def delete(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +217,7 @@ class Realm:
         self._seq += 1
         if name == "Payment":
             self._apply_payments(None, old)
+        self._rebalance(old)
         return {"status": "Deleted", "domain": "QBO", "Id": old["Id"]}
 
     def void(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -222,10 +230,14 @@ class Realm:
         if name == "Invoice":
             if self._payments_for(old["Id"]):
                 raise faults.business_validation("This invoice has payments applied: void them first")
+            # Intuit's blog "Voiding Invoice Objects" (2016-04-06): amounts and quantities zeroed, "Voided"
+            # prepended to PrivateNote; its sample lines keep ItemRef and TaxCodeRef only.
             for line in doc["Line"]:
                 line["Amount"] = Decimal("0.00")
-                line.get("SalesItemLineDetail", {}).pop("Qty", None)
+                for key in ("Qty", "UnitPrice"):
+                    line.get("SalesItemLineDetail", {}).pop(key, None)
             doc["TotalAmt"] = doc["Balance"] = Decimal("0.00")
+            doc["LinkedTxn"] = []
             if "TxnTaxDetail" in doc:
                 doc["TxnTaxDetail"]["TotalTax"] = Decimal("0.00")
         else:
@@ -237,6 +249,7 @@ class Realm:
         self.objects[name][doc["Id"]] = doc
         if name == "Payment":
             self._apply_payments(doc, old)
+        self._rebalance(doc)
         return copy.deepcopy(doc)
 
     def query(self, statement: str, horizon: int | None = None) -> dict[str, Any]:
@@ -315,6 +328,19 @@ class Realm:
         if bump:  # a payment applied to an invoice changes the invoice: its SyncToken moves on
             invoice["SyncToken"] = str(int(invoice["SyncToken"]) + 1)
             self._stamp("Invoice", invoice, "Update", created=invoice["MetaData"]["CreateTime"])
+
+    def _rebalance(self, *docs: dict[str, Any]) -> None:
+        """Customer.Balance is the customer's open balance (Intuit's Customer reference): the opening balance
+        given on create, plus its invoices' balances, less its payments' unapplied amounts. It moves with
+        every transaction of the customer; the customer's SyncToken does not (**assumption**)."""
+        customers = {str((d.get("CustomerRef") or {}).get("value")) for d in docs}
+        for customer_id in customers & set(self.objects["Customer"]):
+            open_balance = self._opening.get(customer_id, Decimal("0"))
+            for entity, key, sign in (("Invoice", "Balance", 1), ("Payment", "UnappliedAmt", -1)):
+                for doc in self.objects[entity].values():
+                    if doc["CustomerRef"]["value"] == customer_id:
+                        open_balance += sign * Decimal(doc.get(key) or 0)
+            self.objects["Customer"][customer_id]["Balance"] = cents(open_balance)
 
     def _apply_payments(self, new: dict[str, Any] | None, old: dict[str, Any] | None = None) -> None:
         touched: set[str] = set()

@@ -1,4 +1,4 @@
-"""Webhook delivery as Intuit does it (research 1.13): a POST per realm with what changed, signed with
+"""Webhook delivery as Intuit does it (Intuit: webhooks): a POST per realm with what changed, signed with
 `intuit-signature` = base64(HMAC-SHA256(verifier token, raw body)), in the legacy `eventNotifications` shape
 or as CloudEvents; anything but 2xx is retried on Intuit's schedule (on the sandbox clock)."""
 
@@ -20,7 +20,7 @@ import requests
 from sandbox.qbo.clock import Clock
 from sandbox.qbo.store import Change
 
-# 10 s, 20 s, 30 s, 5 min, 20 min, 2 h, 4 h, 6 h, then every 6 h (research 1.13)
+# 10 s, 20 s, 30 s, 5 min, 20 min, 2 h, 4 h, 6 h, then every 6 h (Intuit: webhooks, best practices)
 RETRY_DELAYS_S = (10, 20, 30, 300, 1200, 7200, 14400, 21600)
 Send = Callable[[bytes, dict[str, str]], int]  # (raw body, headers) -> HTTP status
 CLOUDEVENT_VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted", "Void": "voided"}

@@ -228,7 +228,7 @@ def test_duplicate_doc_numbers_allowed_when_the_company_check_is_off(
 @pytest.mark.parametrize(
     ("mutate", "code", "element"),
     [
-        (lambda d: d.pop("CustomerRef"), "6000", "CustomerRef"),
+        (lambda d: d.pop("CustomerRef"), "2020", "CustomerRef"),  # Required param missing
         (lambda d: d.update(CustomerRef={"value": "999"}), "2500", "CustomerRef"),
         (lambda d: d["Line"][0]["SalesItemLineDetail"].update(ItemRef={"value": "999"}), "2500", "ItemRef"),
         (lambda d: d["Line"][0].update(Amount=Decimal("1.00")), "6000", "Line.Amount"),

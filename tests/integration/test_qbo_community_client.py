@@ -1,28 +1,20 @@
 """The QBO double, driven by python-quickbooks (the community's widely used client, as a generic client of
-Intuit's API would drive it): what it sends must get what real QuickBooks Online answers.
-
-python-quickbooks talks to Intuit's fixed URLs; here its api_url points at the sandbox, and its auth client is
-a stand-in holding a sandbox-issued access token (the real one fetches Intuit's discovery document)."""
+Intuit's API would drive it): what it sends must get what real QuickBooks Online answers. Every operation on
+every entity the product uses: test_qbo_community_operations.py."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 import requests
 from quickbooks import QuickBooks
 from quickbooks.exceptions import QuickbooksException
 from quickbooks.objects.account import Account
-from quickbooks.objects.customer import Customer
-from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
-from quickbooks.objects.invoice import Invoice
-from quickbooks.objects.item import Item
 
 from sandbox.qbo import QboSandboxServer, start
+from tests.integration.qbo_community import community_client, income_account, invoice_with_line, service_item
 
 
 @pytest.fixture
@@ -33,35 +25,7 @@ def server() -> Iterator[QboSandboxServer]:
 
 @pytest.fixture
 def qb(server: QboSandboxServer, monkeypatch: pytest.MonkeyPatch) -> QuickBooks:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # its session insists on https; the sandbox is loopback
-    tokens = server.issue_tokens()
-    auth = SimpleNamespace(
-        client_id="sandbox-client-id",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        environment="sandbox",
-    )
-
-    class SandboxQuickBooks(QuickBooks):  # type: ignore[misc]
-        @property
-        def api_url(self) -> str:
-            return f"{server.url}/v3"
-
-    return SandboxQuickBooks(auth_client=auth, company_id=server.realm_id, minorversion=75)
-
-
-def income_account(qb: QuickBooks) -> Account:
-    account = Account()
-    account.Name = f"Services income {uuid.uuid4().hex[:6]}"
-    account.AccountType = "Income"
-    return account.save(qb=qb)
-
-
-def service_item(qb: QuickBooks, account: Account, name: str = "Hydrant flow test") -> Item:
-    item = Item()
-    item.Name, item.Type, item.Sku = name, "Service", f"SKU-{name}"
-    item.IncomeAccountRef = account.to_ref()
-    return item.save(qb=qb)
+    return community_client(server, monkeypatch)
 
 
 def test_a_projection_with_star_is_accepted(qb: QuickBooks) -> None:
@@ -86,25 +50,6 @@ def test_account_subtype_gets_a_default_and_is_filterable(qb: QuickBooks) -> Non
     bank.Name, bank.AccountType, bank.AccountSubType = "Operating", "Bank", "Checking"
     bank = bank.save(qb=qb)
     assert (bank.AccountSubType, bank.Classification) == ("Checking", "Asset")
-
-
-def invoice_with_line(qb: QuickBooks, item: Item, qty: Any, price: Any, amount: Any, email: str = "") -> Invoice:
-    customer = Customer()
-    customer.DisplayName = f"Customer {qty}-{price}-{amount}"
-    customer = customer.save(qb=qb)
-    line = SalesItemLine()
-    line.Amount = amount
-    line.SalesItemLineDetail = SalesItemLineDetail()
-    line.SalesItemLineDetail.ItemRef = item.to_ref()
-    line.SalesItemLineDetail.Qty = qty
-    line.SalesItemLineDetail.UnitPrice = price
-    invoice = Invoice()
-    invoice.CustomerRef = customer.to_ref()
-    invoice.Line = [line]
-    if email:
-        invoice.BillEmail = SimpleNamespace(Address=email, to_dict=lambda: {"Address": email})  # type: ignore[assignment]
-        invoice.AllowOnlineCreditCardPayment = True
-    return invoice.save(qb=qb)
 
 
 def test_a_line_with_zero_qty_and_price_and_an_amount_is_accepted(qb: QuickBooks) -> None:

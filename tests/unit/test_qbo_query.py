@@ -48,7 +48,7 @@ def ids(statement: str, hide_inactive: bool = False) -> list[str]:
 def test_parse_the_full_shape() -> None:
     sel = parse(
         "SELECT * FROM Customer WHERE DisplayName = 'a' AND Balance >= 10 AND Id IN ('1', '2') "
-        "ORDERBY DisplayName DESC, Id STARTPOSITION 3 MAXRESULTS 5000"
+        "ORDERBY DisplayName DESC, Id STARTPOSITION 3 MAXRESULTS 1000"
     )
     assert sel.entity == "Customer" and not sel.count
     assert sel.where == [
@@ -57,7 +57,10 @@ def test_parse_the_full_shape() -> None:
         Condition("Id", "in", ["1", "2"]),
     ]
     assert sel.order == [("DisplayName", True), ("Id", False)]
-    assert (sel.start, sel.max_results) == (3, 1000)  # MAXRESULTS is capped at 1000
+    assert (sel.start, sel.max_results) == (3, 1000)
+    with pytest.raises(QboFault, match="Max allowed value is 1000") as refused:  # refused, not capped
+        parse("select * from Item maxresults 1001")
+    assert refused.value.code == "4001"
     assert parse("select count(*) from Invoice").count
     assert parse("select * from Item").max_results == 100  # QBO's default page
 

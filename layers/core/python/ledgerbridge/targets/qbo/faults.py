@@ -158,6 +158,8 @@ HINTS: dict[str, str] = {
     "QuickBooks: fix the mapping settings or create it in QuickBooks.",
     "610": "Something this record refers to was deleted or made inactive in QuickBooks: reactivate it or change "
     "the mapping.",
+    "2020": "A field QuickBooks requires is missing from this record (the message names it): complete it in the "
+    "field-service platform or the mapping settings, then resend.",
     "6000": "QuickBooks refused the values of this record: correct them in the field-service platform or the "
     "mapping settings, then resend.",
     "5010": "The record changed in QuickBooks while we were updating it; it will be sent again.",
