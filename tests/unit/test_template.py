@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -192,7 +193,8 @@ def test_secrets_are_granted_only_under_the_stage_prefix_and_no_bucket_admin_act
         assert not {"s3:PutObjectAcl", "s3:PutLifecycleConfiguration"} & set(actions)
         if any(a.startswith("secretsmanager:") for a in actions):
             resource = json.dumps(statement["Resource"])
-            assert "secret:ledgerbridge/${Stage}/*" in resource, resource
+            # the stage's secrets, or only its tenants' (ledgerbridge/${Stage}/tenants/...)
+            assert re.search(r"secret:ledgerbridge/\$\{Stage\}/(tenants/)?\*", resource), resource
 
 
 def test_scheduled_functions_send_failed_runs_to_a_queue() -> None:
