@@ -25,6 +25,7 @@ On the Plugin (None when the target has none):
   scheduled_jobs  the jobs the target wants from the hourly dispatch (catch-up, scheduled batch pushes)
   webhook         the target's own notifications: verify the signature, parse them into pull jobs
   connection      connect / disconnect / status (an OAuth consent round trip, or stored credentials)
+  downloads       files the customer fetches to set the target up (GET /tenants/{t}/targets/<name>/<file>)
 """
 
 from __future__ import annotations
@@ -258,6 +259,20 @@ class Connection(Protocol):
     def status(self, tenant_id: str) -> ConnectionStatus: ...
 
 
+class Download(Protocol):
+    """A file the customer downloads to set the target up on their side (a desktop connector's application
+    file), served by the files API to a tenant that has the integration."""
+
+    name: str  # the last segment of its path
+    media_type: str
+
+    def filename(self, tenant_id: str) -> str: ...
+
+    def render(self, tenant: Tenant, api_base: str) -> str:
+        """The file's content; `api_base` is the API's public address (https://host/stage, no trailing /)."""
+        ...
+
+
 # -- the plug-in ------------------------------------------------------------------------------------------
 
 
@@ -271,6 +286,7 @@ class Plugin:
     scheduled_jobs: Callable[[Tenant, datetime], list[SyncJob]] | None = None
     webhook: WebhookIntake | None = None
     connection: Connection | None = None
+    downloads: tuple[Download, ...] = ()
     # Documents that depend on the tenant's own target settings (Intacct: accounts, dimensions, terms); the
     # engine uses it instead of `documents` when given.
     documents_for: Callable[[Tenant], Documents] | None = None

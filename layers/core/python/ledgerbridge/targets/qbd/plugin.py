@@ -14,6 +14,7 @@ from ledgerbridge.errors import PermanentError
 from ledgerbridge.records import Customer, Invoice, Location
 from ledgerbridge.targets.base import Plugin, TargetRecord
 from ledgerbridge.targets.qbd import documents
+from ledgerbridge.targets.qbd.qwc import WebConnectorFile
 from ledgerbridge.targets.qbd.settings import QbdSettings
 from ledgerbridge.tenants import MappingSettings, Tenant
 
@@ -91,4 +92,5 @@ PLUGIN = Plugin(
     settings=QbdSettings,
     documents=QbdDocuments(),
     open=QbdTarget.for_tenant,
+    downloads=(WebConnectorFile(),),
 )
