@@ -20,8 +20,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import is_conditional_failure, query, state
 from ledgerbridge.targets.base import Write
+
+TARGET = "qbd"
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,12 @@ class Entry:
 
 
 def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#QBD#OUTBOX"
+    return keys.outbox_pk(tenant_id, TARGET)
 
 
 def put(tenant_id: str, entry: Entry) -> None:
     state().update_item(
-        Key={"pk": _pk(tenant_id), "sk": entry.key},
+        Key=keys.outbox_entry(tenant_id, TARGET, entry.key),
         UpdateExpression="SET seq = if_not_exists(seq, :seq), label = :l, customers = :c, #items = :i, "
         "#write = :w, digest = :h",
         ExpressionAttributeNames={"#items": "items", "#write": "write"},  # DynamoDB reserved words
@@ -93,14 +96,14 @@ def pending(tenant_id: str) -> list[Entry]:
     return sorted((_entry(item) for item in query(_pk(tenant_id))), key=lambda e: e.seq)
 
 
-def get_many(tenant_id: str, keys: Iterable[str]) -> dict[str, Entry]:
+def get_many(tenant_id: str, record_keys: Iterable[str]) -> dict[str, Entry]:
     """The entries of these keys that are still waiting (BatchGetItem, 100 keys a call)."""
-    wanted = list(dict.fromkeys(keys))
+    wanted = list(dict.fromkeys(record_keys))
     found: dict[str, Entry] = {}
     table = state()
     for start in range(0, len(wanted), 100):
         request: dict[str, Any] = {
-            table.name: {"Keys": [{"pk": _pk(tenant_id), "sk": k} for k in wanted[start : start + 100]],
+            table.name: {"Keys": [keys.outbox_entry(tenant_id, TARGET, k) for k in wanted[start : start + 100]],
                          "ConsistentRead": True}
         }  # fmt: skip
         while request:
@@ -119,7 +122,7 @@ def remove(tenant_id: str, key: str, digest: str) -> bool:
     """Take an entry off the queue if it still holds this version; False when a newer one replaced it."""
     try:
         state().delete_item(
-            Key={"pk": _pk(tenant_id), "sk": key},
+            Key=keys.outbox_entry(tenant_id, TARGET, key),
             ConditionExpression="digest = :h",
             ExpressionAttributeValues={":h": digest},
         )
