@@ -1,4 +1,4 @@
-"""The sync engine: one record job -> load the platform record -> map -> write in the target -> mapping + log.
+"""The sync engine: one record job -> load the platform record -> its document -> write in the target -> mapping + log.
 
 Exactly-once effect (docs/architecture.md, Idempotency), in one place for every way a write is carried out (one
 record here, many in ledgerbridge.sync.batch, and writes a target carries out later, such as an outbox its

@@ -89,7 +89,7 @@ class Target(Protocol):
 
 
 class Documents(Protocol):
-    """A target's mapping from canonical records to its documents (pure: no I/O)."""
+    """A target's documents built from canonical records, and their field diff (pure: no I/O)."""
 
     def customer(self, customer: Customer, settings: MappingSettings) -> dict[str, Any]: ...
     def sub_customer(
