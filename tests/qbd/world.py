@@ -110,7 +110,7 @@ def make_world(**mapping: Any) -> QbdWorld:
         mapping=MappingSettings(**mapping),
     )
     tenant_store.save(tenant)
-    password = tenant_store.issue_credential(TENANT, "qbwc")
+    password = tenant_store.issue_credential(TENANT, "connector")
     return QbdWorld(tenant, password, Platform(), Company())
 
 

@@ -136,7 +136,7 @@ class Service:
     def _authenticate(self, params: dict[str, str]) -> list[str]:
         user, password = params.get("strUserName", ""), params.get("strPassword", "")
         integration = self.tenant.integration("qbd")
-        valid = user == self.tenant.tenant_id and tenant_store.check_credential(user, password, "qbwc")
+        valid = user == self.tenant.tenant_id and tenant_store.check_credential(user, password, "connector")
         if not valid or integration is None:
             return ["", "nvu"]
         pull = "payment" in integration.entities
