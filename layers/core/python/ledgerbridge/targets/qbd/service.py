@@ -58,6 +58,7 @@ class Outcomes(Sink):
         self._platform = platform
         self._engine: Engine | None = None
         self._pending: list[Callable[[], None]] = []
+        self._links: list[Callable[[], None]] = []  # list entries found or added: mappings only, no platform call
 
     def engine(self) -> Engine:
         """Built on first use: the platform is reached only by a session that settles something."""
@@ -88,7 +89,7 @@ class Outcomes(Sink):
 
     def flush(self) -> None:
         """Do the collected bookkeeping; raises the first failure once every record has been tried."""
-        work, self._pending = self._pending, []
+        work, self._pending, self._links = self._pending + self._links, [], []
         if not work:
             return
         first, rest = work[0], work[1:]
@@ -102,7 +103,7 @@ class Outcomes(Sink):
     def list_ok(self, doc: dict[str, Any], list_id: str) -> None:
         if doc.get("source_id"):
             source_id = str(doc["source_id"])
-            self._pending.append(lambda: self.engine().link("customer", source_id, TargetRecord(list_id)))
+            self._links.append(lambda: self.engine().link("customer", source_id, TargetRecord(list_id)))
 
     def payment(self, txn_id: str, payment: dict[str, Any] | None) -> None:
         outcome = payments.reconcile(self.tenant.tenant_id, txn_id, payment, self._platform())
