@@ -40,7 +40,7 @@ def _batched(invoices: int) -> dict[str, float]:
 
     tenant = Tenant(tenant_id="bench-qbd", name="Bench", integrations=[QbdSettings(entities=["invoice", "payment"])])
     tenant_store.save(tenant)
-    password = tenant_store.issue_credential(tenant.tenant_id, "qbwc")
+    password = tenant_store.issue_credential(tenant.tenant_id, "connector")
     platform = SyntheticPlatform(invoices, customers=CUSTOMERS)
     now = datetime.now(UTC)
     for invoice in platform.invoices("pending_accounting"):

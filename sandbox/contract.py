@@ -104,7 +104,7 @@ ROUTES: dict[tuple[str, str], tuple[Security, int, tuple[int, ...], list[dict[st
     ("get", "/openapi.json"): (PUBLIC, 200, (404,), []),
     ("post", "/qbwc/{tenant_id}"): (PUBLIC, 200, (404,), []),
     ("get", "/qbwc/{tenant_id}"): (PUBLIC, 200, (404,), []),
-    ("get", "/tenants/{tenant_id}/qbd/qwc"): (BEARER, 200, (400, 401, 403, 404, 409), []),
+    ("get", "/tenants/{tenant_id}/targets/{target}/{name}"): (BEARER, 200, (400, 401, 403, 404, 409), []),
     ("get", "/tenants/{tenant_id}/exports"): (BEARER, 200, (400, 401, 403, 404), []),
     ("get", "/tenants/{tenant_id}/exports/{export_id}/download"): (BEARER, 302, (400, 401, 403, 404), []),
     ("post", "/tenants/{tenant_id}/exports/{export_id}/confirm"): (BEARER, 200, (401, 403, 404, 409, 503), []),
@@ -138,9 +138,9 @@ def apply(method: str, path: str, operation: dict[str, Any]) -> None:
     generated = operation.get("responses", {})
     ok = generated.get("200") or {"description": "Success"}
     responses: dict[str, Any] = {}
-    if path == "/tenants/{tenant_id}/qbd/qwc":  # the Web Connector's application file
+    if path == "/tenants/{tenant_id}/targets/{target}/{name}":  # a target's setup file (the Web Connector's .qwc)
         responses["200"] = {
-            "description": "The .qwc file",
+            "description": "The file, as an attachment",
             "content": {"application/xml": {"schema": {"type": "string"}}},
         }
     elif path.startswith("/qbwc/"):  # SOAP: the answer and its faults are XML (a fault is a 500 by SOAP 1.1)

@@ -166,6 +166,19 @@ def scheduled_jobs(tenant: Tenant, scheduled_time: datetime) -> list[SyncJob]:
     ]
 
 
+class SetupFile:
+    """A setup file the customer downloads (base.Download), as a desktop target's connector file is."""
+
+    name = "setup"
+    media_type = "text/plain"
+
+    def filename(self, tenant_id: str) -> str:
+        return f"toy-{tenant_id}.txt"
+
+    def render(self, tenant: Tenant, api_base: str) -> str:
+        return f"connect {tenant.tenant_id} to {api_base}/toy"
+
+
 PLUGIN = Plugin(
     name="toy",
     label="Toy Ledger",
@@ -173,6 +186,7 @@ PLUGIN = Plugin(
     documents=ToyDocuments(),
     open=open_target,
     scheduled_jobs=scheduled_jobs,
+    downloads=(SetupFile(),),
 )
 
 

@@ -4,7 +4,7 @@ GET  /tenants/{tenant_id}/exports                           the tenant's exports
 GET  /tenants/{tenant_id}/exports/{export_id}/download      302 to a presigned GET (?part=errors: the error file)
 POST /tenants/{tenant_id}/exports/{export_id}/confirm       the file is imported: invoices become processed
 PUT  /tenants/{tenant_id}/layouts/{layout_name}             save a custom layout (400 names the field path)
-GET  /tenants/{tenant_id}/qbd/qwc                           the QuickBooks Web Connector file (.qwc) to open in QBWC
+GET  /tenants/{tenant_id}/targets/{target}/{name}           a target's setup file (its plug-in's `downloads`)
 GET  /openapi.json                                          this API's OpenAPI document
 """
 
@@ -26,7 +26,7 @@ from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.state import exports, layouts
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.state.tenants import Scope
-from ledgerbridge.targets.qbd import qwc
+from ledgerbridge.targets import registry
 
 ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the init, by name
 
@@ -100,19 +100,23 @@ def save_layout(tenant_id: str, layout_name: str) -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body=body)
 
 
-@app.get("/tenants/<tenant_id>/qbd/qwc")
-def web_connector_file(tenant_id: str) -> Response[Any]:
+@app.get("/tenants/<tenant_id>/targets/<target>/<name>")
+def target_download(tenant_id: str, target: str, name: str) -> Response[Any]:
     _authorize(tenant_id)
+    plugin = registry.get(target) if target in registry.names() else None
+    download = next((d for d in plugin.downloads if d.name == name), None) if plugin is not None else None
+    if plugin is None or download is None:
+        raise NotFound(f"no download {name!r} for target {target!r}")
     tenant = tenant_store.load(tenant_id)
-    if tenant.integration("qbd") is None:
-        raise HttpError(409, "QuickBooks Desktop is not enabled for this tenant")
+    if tenant.integration(target) is None:
+        raise HttpError(409, f"{plugin.label} is not enabled for this tenant")
     event = app.current_event
     host = (event.headers or {}).get("Host") or (event.headers or {}).get("host") or "localhost"
     stage = event.request_context.stage
     base = f"http://{host}" if host.split(":")[0] in ("localhost", "127.0.0.1") else f"https://{host}/{stage}"
-    body = qwc.render(tenant, f"{base}/qbwc/{tenant_id}", f"{base}/qbwc/{tenant_id}?wsdl")
-    headers = {"Content-Disposition": f'attachment; filename="{qwc.filename(tenant_id)}"', **NO_STORE}
-    return Response(status_code=200, content_type="application/xml", body=body, headers=headers)
+    headers = {"Content-Disposition": f'attachment; filename="{download.filename(tenant_id)}"', **NO_STORE}
+    return Response(status_code=200, content_type=download.media_type, body=download.render(tenant, base),
+                    headers=headers)  # fmt: skip
 
 
 @app.get("/openapi.json")

@@ -13,9 +13,10 @@ from ledgerbridge import config, wiring
 from ledgerbridge.api import make_resolver
 from ledgerbridge.config import StateEnvironment
 from ledgerbridge.observability import logger, metrics, tracer
+from ledgerbridge.source import Platform
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets.qbd import soap
-from ledgerbridge.targets.qbd.service import QbdPlatform, Service
+from ledgerbridge.targets.qbd.service import Service
 
 ENV = config.check(StateEnvironment)  # cold start: a missing setting fails the init, by name
 app = make_resolver()
@@ -28,7 +29,7 @@ def call(tenant_id: str) -> Response[str]:
     logger.append_keys(tenant_id=tenant_id)
 
     @cache
-    def platform() -> QbdPlatform:  # built only when a session writes back to the platform
+    def platform() -> Platform:  # built only when a session writes back to the platform
         return wiring.platform_for(tenant)
 
     try:

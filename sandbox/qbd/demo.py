@@ -42,8 +42,8 @@ def seed_desktop(stack: LocalStack) -> tuple[dict[str, Any], SandboxServer]:
         "servicetrade": st.url,
         "web_connector_url": f"{stack.front.url}/qbwc/{TENANT}",
         "username": TENANT,
-        "password": tenant_store.issue_credential(TENANT, "qbwc"),
-        "qwc_url": f"{stack.front.url}/tenants/{TENANT}/qbd/qwc",
+        "password": tenant_store.issue_credential(TENANT, "connector"),
+        "qwc_url": f"{stack.front.url}/tenants/{TENANT}/targets/qbd/qwc",
         "files_credential": created.files_credential,
     }, st
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge import aws, secrets
+from ledgerbridge import aws, consumer, secrets
 from ledgerbridge.connectors import (
     RunInfo,
     build_labor,
@@ -361,6 +361,26 @@ def test_worker_reports_a_transient_failure_for_retry(aws: Any, st: SandboxServe
     assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
     assert visibility.call_args.kwargs["VisibilityTimeout"] >= 1
     assert keys() == [] and cursors.read("acme-fire", "export#csv#ar_invoices") is None
+
+
+def test_worker_leaves_the_last_attempt_to_the_dead_letter_queue(aws: Any, st: SandboxServer) -> None:
+    """The sync queues' retry policy (ledgerbridge.consumer.consume): the last receive gets no backoff; it is
+    released at once, so the redrive policy moves it to the DLQ without waiting out the visibility timeout."""
+    tenant_for(st)
+    st.fail_next(20, status=503)
+    job = ExportJob(tenant_id="acme-fire", connector="csv", connection="ar_invoices", period=WEEK)
+    record = sqs_record(job)
+    record["attributes"]["ApproximateReceiveCount"] = str(consumer.MAX_RECEIVES)
+
+    from unittest import mock
+
+    with (
+        mock.patch("ledgerbridge.consumer.queue_url_from_arn", return_value="q"),
+        mock.patch.object(aws_sqs(), "change_message_visibility") as visibility,
+    ):
+        result = invoke("ExportFunction", {"Records": [record]})
+    assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert [c.kwargs["VisibilityTimeout"] for c in visibility.call_args_list] == [0]
 
 
 def aws_sqs() -> Any:

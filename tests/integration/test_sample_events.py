@@ -51,7 +51,7 @@ def check_admin(stack: Any) -> None:
 
 def check_qbwc(stack: Any) -> None:
     make_tenant(TENANT, integrations=[QbdSettings(entities=["invoice"])])
-    credential = tenant_store.issue_credential(TENANT, "qbwc")
+    credential = tenant_store.issue_credential(TENANT, "connector")
     event = _event("qbwc")
     event["body"] = event["body"].replace("lbk_summit-fire_REPLACE_WITH_QBWC_CREDENTIAL", credential)
     response = invoke("QbwcFunction", event)

@@ -1,6 +1,7 @@
 """The plug-in contract proven by a test-only target (tests/toy_target.py): registered in the registry and driven
 through the generic runner - record push, batch push, exactly-once after a lost answer, a refused record, a
-pull back to the platform, the hourly plan - with no generic module knowing it."""
+pull back to the platform, the hourly plan, the setup file the files API serves - with no generic module
+knowing it."""
 
 from __future__ import annotations
 
@@ -128,3 +129,20 @@ def test_the_hourly_plan_asks_every_registered_target(platform: ToyPlatform) -> 
     tenant = tenant.model_copy(update={"integrations": [ToySettings()]})
     [planned] = dispatch.scheduled_jobs([tenant], NOW)
     assert (planned.target, planned.kind) == ("toy", "batch")
+
+
+def test_the_files_api_serves_the_targets_setup_file_through_the_registry(
+    platform: ToyPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledgerbridge.state import tenants as tenant_store
+    from tests.helpers import call_api
+
+    bearer = {"Authorization": f"Bearer {tenant_store.issue_credential(TENANT, 'files')}", "Host": "api.example.com"}
+    url = f"/tenants/{TENANT}/targets/toy/setup"
+    assert call_api("GET", url, headers=bearer)[0] == 409  # the tenant has no toy integration
+    enabled = tenant_store.load(TENANT).model_copy(update={"integrations": [ToySettings()]})
+    monkeypatch.setattr(tenant_store, "load", lambda tenant_id, **_: enabled)
+    status, headers, body = call_api("GET", url, headers=bearer)
+    assert status == 200 and body == f"connect {TENANT} to https://api.example.com/local/toy"
+    assert headers["Content-Disposition"] == f'attachment; filename="toy-{TENANT}.txt"'
+    assert call_api("GET", f"/tenants/{TENANT}/targets/toy/other", headers=bearer)[0] == 404

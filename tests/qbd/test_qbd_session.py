@@ -42,3 +42,41 @@ def test_a_payment_entered_in_quickbooks_is_recorded_on_the_platform_and_reverse
     wc.run_session()
     assert world.platform.payments == {}
     assert any(e.entity == "payment" and "deleted" in e.message for e in synclog.recent(TENANT))
+
+
+def test_a_session_settles_through_the_sync_engine_like_every_target(aws: Any) -> None:
+    """The one exactly-once path (ledgerbridge.sync.engine): the job's create intent until QuickBooks has the
+    invoice, then the mapping both ways, the platform write-back and the sync log; an unchanged invoice is
+    skipped by the engine's content hash."""
+    from ledgerbridge.state import intents
+
+    world = make_world()
+    invoice = world.platform.add_invoice(1)
+    world.enqueue(invoice)
+    assert intents.begin(TENANT, "qbd", "invoice", "1", "INV-1").resumed  # the job began the create intent
+    world.web_connector().run_session()
+    txn = mappings.find(TENANT, "qbd", "invoice", "1").target_id  # type: ignore[union-attr]
+    assert mappings.find_by_target(TENANT, "qbd", "invoice", txn) == "1"
+    assert not intents.begin(TENANT, "qbd", "invoice", "1", "INV-1").resumed  # finished by the session
+    intents.finish(TENANT, "qbd", "invoice", "1")
+    latest = synclog.recent(TENANT)[0]
+    assert latest.outcome == "created" and latest.message == f"invoice INV-1 created in QuickBooks Desktop as {txn}"
+    world.platform.statuses["1"] = "pending_accounting"  # sent to accounting again, unchanged
+    world.enqueue(invoice)
+    latest = synclog.recent(TENANT)[0]
+    assert (latest.outcome, latest.message, latest.target_id) == ("skipped", "no change since the last sync", txn)
+    assert outbox.pending(TENANT) == []
+
+
+def test_a_refused_invoice_is_rejected_through_the_sync_engine(aws: Any) -> None:
+    from ledgerbridge.state import intents
+
+    world = make_world(tax_codes={"taxable": "GST"})  # a sales tax code the company file does not have
+    world.enqueue(world.platform.add_invoice(1, taxable=True), world.platform.add_invoice(123456789012))
+    assert world.platform.statuses["123456789012"] == "failed"  # refused by the job: too long for RefNumber
+    assert "What to fix: correct the record's number" in world.platform.comments["123456789012"]
+    world.web_connector().run_session()  # refused by QuickBooks (3140)
+    for source_id in ("1", "123456789012"):
+        assert world.platform.statuses[source_id] == "failed"
+        assert world.platform.comments[source_id].startswith("QuickBooks Desktop rejected this invoice:")
+        assert not intents.begin(TENANT, "qbd", "invoice", source_id, "").resumed  # no intent left behind

@@ -113,7 +113,7 @@ def test_the_customer_downloads_the_qwc_through_the_files_api(aws: Any) -> None:
     credential = tenant_store.issue_credential(TENANT, "files")
     status, headers, body = call_api(
         "GET",
-        f"/tenants/{TENANT}/qbd/qwc",
+        f"/tenants/{TENANT}/targets/qbd/qwc",
         headers={"Authorization": f"Bearer {credential}", "Host": "api.example.com"},
     )
     assert status == 200 and 'filename="ledgerbridge-summit-fire.qwc"' in headers["Content-Disposition"]
@@ -121,7 +121,11 @@ def test_the_customer_downloads_the_qwc_through_the_files_api(aws: Any) -> None:
     assert root.findtext("AppURL") == f"https://api.example.com/local/qbwc/{TENANT}"
     assert root.findtext("UserName") == TENANT and root.findtext("QBType") == "QBFS"
     assert root.findtext("Scheduler/RunEveryNMinutes") == "15" and root.findtext("IsReadOnly") == "false"
-    again = ET.fromstring(call_api("GET", f"/tenants/{TENANT}/qbd/qwc",
+    again = ET.fromstring(call_api("GET", f"/tenants/{TENANT}/targets/qbd/qwc",
                                    headers={"Authorization": f"Bearer {credential}"})[2])  # fmt: skip
     assert again.findtext("OwnerID") == root.findtext("OwnerID") and again.findtext("FileID") == root.findtext("FileID")
-    assert call_api("GET", f"/tenants/{TENANT}/qbd/qwc", headers={"Authorization": "Bearer lbk_x_y_z"})[0] == 401
+    url = f"/tenants/{TENANT}/targets/qbd/qwc"
+    assert call_api("GET", url, headers={"Authorization": "Bearer lbk_x_y_z"})[0] == 401
+    bearer = {"Authorization": f"Bearer {credential}"}
+    assert call_api("GET", f"/tenants/{TENANT}/targets/qbo/qwc", headers=bearer)[0] == 404  # a target without it
+    assert call_api("GET", f"/tenants/{TENANT}/targets/nobody/qwc", headers=bearer)[0] == 404

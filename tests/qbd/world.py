@@ -110,13 +110,14 @@ def make_world(**mapping: Any) -> QbdWorld:
         mapping=MappingSettings(**mapping),
     )
     tenant_store.save(tenant)
-    password = tenant_store.issue_credential(TENANT, "qbwc")
+    password = tenant_store.issue_credential(TENANT, "connector")
     return QbdWorld(tenant, password, Platform(), Company())
 
 
 def time_passes() -> None:
     """The scheduler's interval goes by: every Web Connector session of the tenant has gone quiet."""
+    from ledgerbridge.state import keys
     from ledgerbridge.state.table import state
 
-    state().update_item(Key={"pk": f"TENANT#{TENANT}#QBD", "sk": "SESSION"}, UpdateExpression="SET expires = :z",
+    state().update_item(Key=keys.connector_session(TENANT, "qbd"), UpdateExpression="SET expires = :z",
                         ExpressionAttributeValues={":z": 0})  # fmt: skip

@@ -70,11 +70,10 @@ def test_target_names_are_reserved_as_tenant_ids() -> None:
 
 
 def test_quickbooks_online_declares_every_capability_it_has() -> None:
-    from ledgerbridge.targets.base import BatchWriter, CatchUp, DeferredWriter, Puller
+    from ledgerbridge.targets.base import BatchWriter, CatchUp, Puller
     from ledgerbridge.targets.qbo.target import QboTarget
 
     plugin = registry.plugin("qbo")
     assert plugin.webhook is not None and plugin.connection is not None and plugin.scheduled_jobs is not None
     target = QboTarget(client=None)  # type: ignore[arg-type]  # capabilities are checked, nothing is called
     assert isinstance(target, BatchWriter) and isinstance(target, Puller) and isinstance(target, CatchUp)
-    assert not isinstance(target, DeferredWriter)

@@ -98,7 +98,8 @@ def integration_plugin(tenant: Tenant, target: str = "") -> Plugin:
 
 class CredentialRequest(BaseModel):
     """A new credential: `files` is the API bearer (its scopes say which routes it opens), `webhook` the hook
-    token, `qbwc` the Web Connector password. Without `expires_in_days` it lives until revoked."""
+    token, `connector` the password a target's own connector signs in with (a desktop target's). Without
+    `expires_in_days` it lives until revoked."""
 
     model_config = ConfigDict(extra="forbid")
     purpose: tenant_store.Purpose

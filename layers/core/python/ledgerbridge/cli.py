@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None, extra: Sequence[Commands] = ()) -> int:
     cred = sub.add_parser("credential", help="issue, list or revoke a tenant's credentials")
     cred.add_argument("action", choices=["issue", "list", "revoke"])
     cred.add_argument("--tenant", required=True)
-    cred.add_argument("--purpose", default="files", choices=["files", "webhook", "qbwc"], help="issue")
+    cred.add_argument("--purpose", default="files", choices=["files", "webhook", "connector"], help="issue")
     cred.add_argument("--scope", action="append", choices=["files", "layouts", "connect"], help="issue (repeatable)")
     cred.add_argument("--expires-in-days", type=int, help="issue; without it the credential lives until revoked")
     cred.add_argument("--key-id", help="revoke: the credential's id (from list)")

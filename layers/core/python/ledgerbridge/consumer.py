@@ -1,4 +1,4 @@
-"""The SQS side of every sync function: partial batch failures, FIFO order per record, backoff, DLQ.
+"""The SQS side of every queue consumer (sync and export): partial batch failures, FIFO order per record, backoff, DLQ.
 
 Powertools' SqsFifoPartialProcessor(skip_group_on_error=True) fails only the group (= one record) that
 broke, so one bad record never holds back the others. A transient error hands the message back to SQS
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,13 +20,15 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ledgerbridge import aws
 from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.observability import logger
 from ledgerbridge.state import synclog
+
+Job = TypeVar("Job", bound=BaseModel)
 
 MAX_RECEIVES = 5  # template.yaml RedrivePolicy maxReceiveCount
 BASE_DELAY_S = 2
@@ -73,47 +75,43 @@ def once_per_event(
     return lambda job: guarded(job=job.model_dump(mode="json"))
 
 
-def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) -> dict[str, list[dict[str, str]]]:
+def consume(
+    event: dict[str, Any],
+    context: Any,
+    model: type[Job],
+    handle: Callable[[Job], None],
+    retrying: Callable[[Job, Exception, int, int | None], None],
+) -> dict[str, list[dict[str, str]]]:
+    """The one retry policy of every FIFO consumer (sync and export queues): each message is parsed as `model`
+    and handed to `handle`; whatever `handle` raises goes back to SQS with the backoff above (not on the last
+    receive: the redrive policy then moves it to the DLQ). `retrying(job, error, receives, delay)` is told
+    first (delay None on the last attempt), inside the except block, so it may log the traceback."""
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
     # Report an all-failed batch as failures too (not as an exception), so the release below still runs.
     processor.raise_on_entire_batch_failure = False
     backed_off: set[str] = set()
 
-    def handle(record: SQSRecord) -> None:
+    def guarded(record: SQSRecord) -> None:
         try:
-            job = SyncJob.model_validate_json(record.body)
+            job = model.model_validate_json(record.body)
         except ValidationError as exc:
             # A message nobody can ever process: log it loudly and drop it rather than cycle to the DLQ.
-            logger.error("unreadable sync job dropped", extra={"message_id": record.message_id, "error": str(exc)})
+            logger.error("unreadable job dropped", extra={"message_id": record.message_id, "error": str(exc)})
             return
-        logger.append_keys(tenant_id=job.tenant_id, entity=job.entity, source_id=job.source_id)
-        receives = int(record.attributes.approximate_receive_count or "1")
         try:
-            run(job)
-            return
-        except PermanentError as exc:  # e.g. the tenant is not connected: record it, never retry it
-            hint = f" What to fix: {exc.hint}" if exc.hint else ""
-            synclog.for_job(job, "failed", f"{exc}.{hint}")
-            return
-        except TransientError as exc:
-            reason, retry_after = str(exc), exc.retry_after
-            failure: Exception = exc
-        except Exception as exc:  # a bug or an unmapped failure: retried like a transient one, then the DLQ
-            logger.exception("sync job failed unexpectedly")
-            reason, retry_after, failure = f"unexpected {type(exc).__name__}: {exc}", None, exc
-        if receives >= MAX_RECEIVES:
-            synclog.for_job(
-                job, "failed", f"gave up after {receives} attempts, moved to the dead-letter queue: {reason}"
-            )
-        else:
-            delay = backoff_seconds(receives, retry_after)
-            _set_visibility(record, delay)
-            backed_off.add(record.message_id)
-            synclog.for_job(job, "retrying", f"attempt {receives} failed ({reason}); retrying in {delay} s")
-        raise failure
+            handle(job)
+        except Exception as exc:
+            receives = int(record.attributes.approximate_receive_count or "1")
+            delay = None
+            if receives < MAX_RECEIVES:
+                delay = backoff_seconds(receives, exc.retry_after if isinstance(exc, TransientError) else None)
+                _set_visibility(record, delay)
+                backed_off.add(record.message_id)
+            retrying(job, exc, receives, delay)
+            raise
 
     response: dict[str, list[dict[str, str]]] = dict(
-        process_partial_response(event=event, record_handler=handle, processor=processor, context=context)  # type: ignore[arg-type]
+        process_partial_response(event=event, record_handler=guarded, processor=processor, context=context)  # type: ignore[arg-type]
     )
     # Later messages of a failed group were not attempted: release them now. FIFO keeps them behind the
     # failed one (its group is locked while that message is in flight), so order holds and nothing waits
@@ -124,6 +122,32 @@ def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) 
         if message_id not in backed_off and message_id in records:
             _set_visibility(records[message_id], 0)
     return response
+
+
+def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) -> dict[str, list[dict[str, str]]]:
+    """A sync queue's batch: `run` each job; a PermanentError is recorded in the sync log, never retried."""
+
+    def handle(job: SyncJob) -> None:
+        logger.append_keys(tenant_id=job.tenant_id, entity=job.entity, source_id=job.source_id)
+        try:
+            run(job)
+        except PermanentError as exc:  # e.g. the tenant is not connected: record it, never retry it
+            hint = f" What to fix: {exc.hint}" if exc.hint else ""
+            synclog.for_job(job, "failed", f"{exc}.{hint}")
+
+    def retrying(job: SyncJob, exc: Exception, receives: int, delay: int | None) -> None:
+        reason = str(exc)
+        if not isinstance(exc, TransientError):  # a bug or an unmapped failure: retried like a transient one
+            logger.exception("sync job failed unexpectedly")
+            reason = f"unexpected {type(exc).__name__}: {exc}"
+        if delay is None:
+            synclog.for_job(
+                job, "failed", f"gave up after {receives} attempts, moved to the dead-letter queue: {reason}"
+            )
+        else:
+            synclog.for_job(job, "retrying", f"attempt {receives} failed ({reason}); retrying in {delay} s")
+
+    return consume(event, context, SyncJob, handle, retrying)
 
 
 def _set_visibility(record: SQSRecord, seconds: int) -> None:

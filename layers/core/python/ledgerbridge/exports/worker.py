@@ -1,10 +1,10 @@
 """The export queue's consumer: one SQS message = one ExportJob = one run (BatchSize 1, FIFO per connection).
 
-Powertools' SqsFifoPartialProcessor reports a failed message in batchItemFailures. A run that cannot
-succeed as configured (unknown connector, bad custom layout, revoked platform access) is recorded as a
-`failed` manifest and not retried. Any other failure (platform throttling or outage, an AWS error, a bug)
-goes back to SQS with a growing visibility timeout (at least the platform's Retry-After) and, after the
-queue's maxReceiveCount, to the DLQ (which alarms).
+A run that cannot succeed as configured (unknown connector, bad custom layout, revoked platform access) is
+recorded as a `failed` manifest and not retried. Any other failure (platform throttling or outage, an AWS
+error, a bug) goes back to SQS under the one retry policy of every consumer (ledgerbridge.consumer.consume:
+a growing visibility timeout, at least the platform's Retry-After) and, after the queue's maxReceiveCount,
+to the DLQ (which alarms).
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import ValidationError
 
 from ledgerbridge import aws, consumer, wiring
 from ledgerbridge.config import get_config
-from ledgerbridge.errors import InvalidInput, NotFound, PermanentError, TransientError
+from ledgerbridge.errors import InvalidInput, NotFound, PermanentError
 from ledgerbridge.exports.dispatch import ExportJob
 from ledgerbridge.exports.run import failed, run_export
 from ledgerbridge.observability import logger, metrics
@@ -43,34 +40,19 @@ def run_job(job: ExportJob, now: datetime) -> Manifest | None:
 
 
 def process(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-    # BatchSize is 1, so every failure is the "entire batch": report it as a batch item failure (SQS keeps
-    # the message, with the visibility timeout set below) instead of failing the invocation.
-    processor.raise_on_entire_batch_failure = False
+    """The export queue's batch (BatchSize 1), under the sync queues' retry policy (ledgerbridge.consumer)."""
 
-    def handle(record: SQSRecord) -> None:
-        try:
-            job = ExportJob.model_validate_json(record.body)
-        except ValidationError as exc:
-            logger.error("unreadable export job dropped", extra={"message_id": record.message_id, "error": str(exc)})
-            return
+    def handle(job: ExportJob) -> None:
         logger.append_keys(tenant_id=job.tenant_id, connector=job.connector, connection=job.connection)
-        try:
-            manifest = run_job(job, datetime.now(UTC))
-        except Exception as exc:  # transient (platform, AWS) or a bug: retry with backoff, then the DLQ
-            receives = int(record.attributes.approximate_receive_count or "1")
-            if receives < consumer.MAX_RECEIVES:
-                retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-                aws.client("sqs").change_message_visibility(
-                    QueueUrl=consumer.queue_url_from_arn(record.event_source_arn),
-                    ReceiptHandle=record.receipt_handle,
-                    VisibilityTimeout=consumer.backoff_seconds(receives, retry_after),
-                )
-            logger.warning("export run will be retried", extra={"attempt": receives, "error": repr(exc)[:500]})
-            raise
+        manifest = run_job(job, datetime.now(UTC))
         if manifest is not None:
             metrics.add_metric(name=f"Export_{manifest.status}", unit=MetricUnit.Count, value=1)
             logger.info("export run", extra={"export_id": manifest.export_id, "status": manifest.status,
                                              "rows": manifest.rows, "problems": manifest.problem_count})  # fmt: skip
 
-    return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))
+    def retrying(job: ExportJob, exc: Exception, receives: int, delay: int | None) -> None:
+        # transient (platform, AWS) or a bug: retried with backoff, then the DLQ (which alarms)
+        extra = {"attempt": receives, "retry_in_s": delay, "error": repr(exc)[:500]}
+        logger.warning("export run will be retried" if delay is not None else "export run goes to the DLQ", extra=extra)
+
+    return consumer.consume(event, context, ExportJob, handle, retrying)

@@ -22,4 +22,9 @@ Key families (pk | sk), who writes them and who reads them:
   ACCOUNT#{target}#{account}    | TENANT               which tenant a target account belongs to: connect (w),
                                                        the target's webhook intake (r)
   ACCOUNT#{target}#{account}    | BUDGET               the request budget shared by every consumer of an account
+  ACCOUNT#{target}#{account}    | SLOTS                requests in flight where the target caps them: its client
+  TENANT#{t}#{TARGET}#OUTBOX    | {entity}#{source_id} prepared writes waiting for a target's own connector:
+                                                       its consumer (w), its connector sessions (r, delete)
+  TENANT#{t}#{TARGET}           | SESSION              the live connector session (lock) and the last one's state
+  {TARGET}#TICKET#{ticket}      | SESSION              a connector session's state by ticket (TTL): its service
 """

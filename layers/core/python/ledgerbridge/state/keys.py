@@ -83,6 +83,25 @@ def payment_version(tenant_id: str, target: str, payment_id: str) -> Key:
     return _key(payments_pk(tenant_id, target), f"paymentstate#{payment_id}")
 
 
+def outbox_pk(tenant_id: str, target: str) -> str:
+    """Records waiting for a target that is written only when its own connector calls in."""
+    return f"TENANT#{tenant_id}#{target.upper()}#OUTBOX"
+
+
+def outbox_entry(tenant_id: str, target: str, record_key: str) -> Key:
+    return _key(outbox_pk(tenant_id, target), record_key)
+
+
+def connector_session(tenant_id: str, target: str) -> Key:
+    """The tenant's live connector session (one at a time) and the last one's state."""
+    return _key(f"TENANT#{tenant_id}#{target.upper()}", "SESSION")
+
+
+def session_ticket(target: str, ticket: str) -> Key:
+    """A connector session by its ticket (the connector's calls name only the ticket)."""
+    return _key(f"{target.upper()}#TICKET#{ticket}", "SESSION")
+
+
 # -- a tenant's account in a target -----------------------------------------------------------------------
 
 
@@ -115,3 +134,8 @@ def account_tenant(target: str, account_id: str) -> Key:
 def rate_budget(target: str, account_id: str) -> Key:
     """The request budget every consumer shares for one target account."""
     return _key(f"ACCOUNT#{target}#{account_id}", "BUDGET")
+
+
+def concurrency_slots(target: str, account_id: str) -> Key:
+    """The requests in flight for one target account, where the target caps them (a lease per slot)."""
+    return _key(f"ACCOUNT#{target}#{account_id}", "SLOTS")

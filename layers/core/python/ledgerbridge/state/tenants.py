@@ -24,9 +24,10 @@ from ledgerbridge.tenants import Tenant
 
 CREDENTIAL_PREFIX = "lbk"
 Purpose = Literal[
-    "files", "webhook", "qbwc", "console"
-]  # API bearer; hook token; Web Connector password; console sign-in
-Scope = Literal["files", "layouts", "connect"]  # what an API bearer may do: download/confirm, save layouts, QBO
+    "files", "webhook", "connector", "console"
+]  # API bearer; hook token; the password a target's own connector signs in with; console sign-in
+# What an API bearer may do: download/confirm files, save layouts, connect a target account (its connect flow).
+Scope = Literal["files", "layouts", "connect"]
 SCOPES: tuple[Scope, ...] = ("connect", "files", "layouts")
 # How long the webhook intake trusts a tenant's config and credential digests read by this container: a
 # revocation or a config change reaches every container within it (this one at once).

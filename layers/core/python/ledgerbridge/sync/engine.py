@@ -1,13 +1,14 @@
-"""The sync engine: one record job -> load the platform record -> map -> write in the target -> mapping + log.
+"""The sync engine: one record job -> load the platform record -> its document -> write in the target -> mapping + log.
 
 Exactly-once effect (docs/architecture.md, Idempotency), in one place for every way a write is carried out (one
-record here, many in ledgerbridge.sync.batch, later for a DeferredWriter):
+record here, many in ledgerbridge.sync.batch, and writes a target carries out later, such as an outbox its
+desktop connector drains, which settle with `finish` / `reject` when the answer comes):
   prepare   the mapping decides create vs update and the content hash skips what has not changed; before a
             create the engine writes an intent holding the request id every resend of that create reuses
             (the target's own idempotency handle). An intent left by a crash or a lost answer makes the Write
             `resumed`: the record is looked up by its natural key before anything is created again.
-  complete  the mapping (both ways) is saved and the intent removed; an invoice is marked processed on the
-            platform and the sync log says what happened.
+  complete  the mapping (both ways) is saved and the intent removed; `finish` = complete, then an invoice is
+            marked processed on the platform and the sync log says what happened.
   reject    the target refused: the intent is removed (nothing exists to recover), the invoice is marked
             failed with the target's own words and a "what to fix" hint, and the sync log records it.
 
@@ -195,12 +196,24 @@ class Engine:
 
     def complete(self, write: Write, record: TargetRecord, reason: str = "", action: Action | None = None) -> Step:
         """The write happened (or the target already had it): save the mapping both ways, drop the intent."""
-        tenant_id, target = self.tenant.tenant_id, self.target.name
-        mapping = mappings.Mapping(record.target_id, record.sync_token, write.content_hash, write.natural_key)
-        mappings.put(tenant_id, target, write.entity, write.source_id, mapping)
-        mappings.put_reverse(tenant_id, target, write.entity, record.target_id, write.source_id)
+        self.link(write.entity, write.source_id, record, write.content_hash, write.natural_key)
         self.release(write)
         return Step(write.entity, write.source_id, action or write.action, record.target_id, reason)
+
+    def finish(self, write: Write, record: TargetRecord, reason: str = "", action: Action | None = None) -> Step:
+        """A write whose answer came later (a deferred target): complete it and record the outcome."""
+        step = self.complete(write, record, reason, action)
+        self.written(write.title, step)
+        return step
+
+    def link(
+        self, entity: str, source_id: str, record: TargetRecord, content_hash: str = "", natural_key: str = ""
+    ) -> None:
+        """Save the mapping both ways: a platform record is this target record (at this content hash)."""
+        tenant_id, target = self.tenant.tenant_id, self.target.name
+        mapping = mappings.Mapping(record.target_id, record.sync_token, content_hash, natural_key)
+        mappings.put(tenant_id, target, entity, source_id, mapping)
+        mappings.put_reverse(tenant_id, target, entity, record.target_id, source_id)
 
     def release(self, write: Write) -> None:
         """Drop a create's intent: it was written and recorded, refused outright, or never sent. (A refused
@@ -210,8 +223,10 @@ class Engine:
 
     # ------------------------------------------------------------------ outcomes
     def written(self, title: str, step: Step, via: str = "") -> str:
-        """Write an invoice's outcome back: processed on the platform, and the sync log. Returns the message."""
-        self.platform.set_invoice_status(step.source_id, "processed")
+        """Write a record's outcome back: an invoice processed on the platform, and the sync log. Returns the
+        message."""
+        if step.entity == "invoice":
+            self.platform.set_invoice_status(step.source_id, "processed")
         message = f"{title} {_outcome(step.action)} in {self.target_label} as {step.target_id}"
         message += "".join(f" ({note})" for note in (via, step.reason) if note)
         self.log(step.entity, step.source_id, _outcome(step.action), message, step.target_id)

@@ -111,7 +111,7 @@ def reconcile(
 
 
 def describe(title: str, outcome: Outcome, label: str) -> str:
-    """The sync log's line for one reconciled payment; `label` names the target ("QBO", "Intacct")."""
+    """The sync log's line for one reconciled payment; `label` is the target's (its plug-in's label)."""
     parts = [title]
     parts += [
         f"recorded {a.amount} on invoice {a.platform_invoice_id} ({a.platform_payment_id})" for a in outcome.recorded

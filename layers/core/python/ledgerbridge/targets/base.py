@@ -18,13 +18,17 @@ Required, on the Plugin:
 
 Optional capabilities. On the Target that `open` returns (checked with isinstance):
   BatchWriter     many writes in one round trip; the engine's batch path (job kind `batch`) uses it
-  DeferredWriter  writes the target carries out later (an outbox its own poller or connector drains)
   Puller          one change in the target -> the platform (payments back; job kind `pull`)
   CatchUp         changes since a cursor -> pull jobs, for notifications that were lost (job kind `catchup`)
+A target written only when its own connector calls in (a desktop accounting system polling for work) keeps
+the same bookkeeping: its consumer has the engine prepare each Write (`Engine.prepare`) and keeps it (a Write
+is serializable) until the answer arrives, then settles it with `Engine.finish` / `Engine.reject`
+(docs/adding-a-target.md, "Written later").
 On the Plugin (None when the target has none):
   scheduled_jobs  the jobs the target wants from the hourly dispatch (catch-up, scheduled batch pushes)
   webhook         the target's own notifications: verify the signature, parse them into pull jobs
   connection      connect / disconnect / status (an OAuth consent round trip, or stored credentials)
+  downloads       files the customer fetches to set the target up (GET /tenants/{t}/targets/<name>/<file>)
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ class Target(Protocol):
 
 
 class Documents(Protocol):
-    """A target's mapping from canonical records to its documents (pure: no I/O)."""
+    """A target's documents built from canonical records, and their field diff (pure: no I/O)."""
 
     def customer(self, customer: Customer, settings: MappingSettings) -> dict[str, Any]: ...
     def sub_customer(
@@ -155,24 +159,6 @@ class BatchWriter(Protocol):
 
 class BatchTarget(Target, BatchWriter, Protocol):
     """A Target that also writes in batches."""
-
-
-@runtime_checkable
-class DeferredWriter(Protocol):
-    """Writes the target carries out later: a target reached only when its own connector polls (a desktop
-    accounting system behind a web connector) turns a job into requests in an outbox, and the answer arrives
-    in another call.
-
-    The engine prepares each write exactly as for a synchronous target (mapping, content-hash skip, create
-    intent with its request id, `resumed` when an earlier attempt may have created it) and calls `submit`
-    instead of create/update; the sync log says "queued". When the answer arrives the target's own code calls
-    `ledgerbridge.sync.Engine.finish(write, record)` or `.reject(write, error)` with the same Write, which do
-    the bookkeeping of a synchronous write: mapping, intent, platform status, sync log. A deferred target's
-    `find`/`read` answer from what it knows (or None) and do the real lookup inside the deferred request."""
-
-    def submit(self, writes: Sequence[Write]) -> None:
-        """Accept writes for later. Must be idempotent per write.request_id (a job may be delivered twice)."""
-        ...
 
 
 # -- the other direction: changes in the target back to the platform --------------------------------------
@@ -258,6 +244,20 @@ class Connection(Protocol):
     def status(self, tenant_id: str) -> ConnectionStatus: ...
 
 
+class Download(Protocol):
+    """A file the customer downloads to set the target up on their side (a desktop connector's application
+    file), served by the files API to a tenant that has the integration."""
+
+    name: str  # the last segment of its path
+    media_type: str
+
+    def filename(self, tenant_id: str) -> str: ...
+
+    def render(self, tenant: Tenant, api_base: str) -> str:
+        """The file's content; `api_base` is the API's public address (https://host/stage, no trailing /)."""
+        ...
+
+
 # -- the plug-in ------------------------------------------------------------------------------------------
 
 
@@ -271,7 +271,8 @@ class Plugin:
     scheduled_jobs: Callable[[Tenant, datetime], list[SyncJob]] | None = None
     webhook: WebhookIntake | None = None
     connection: Connection | None = None
-    # Documents that depend on the tenant's own target settings (Intacct: accounts, dimensions, terms); the
+    downloads: tuple[Download, ...] = ()
+    # Documents that depend on the tenant's own target settings (its accounts, dimensions, terms); the
     # engine uses it instead of `documents` when given.
     documents_for: Callable[[Tenant], Documents] | None = None
 

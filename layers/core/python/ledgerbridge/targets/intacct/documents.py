@@ -25,7 +25,7 @@ def _money(value: Decimal) -> str:
 
 
 class IntacctDocuments:
-    """The sync engine's view of Intacct mapping (ledgerbridge.sync.Documents)."""
+    """Intacct's documents as the sync engine builds them (ledgerbridge.targets.base.Documents)."""
 
     def __init__(self, settings: IntacctSettings | None = None) -> None:
         self.settings = settings or IntacctSettings()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from ledgerbridge.errors import TransientError
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
 
 LEASE_S = 320.0  # longer than the client's request timeout (client.REQUEST_TIMEOUT_S)
@@ -33,7 +34,7 @@ class CompanySlots:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.key = {"pk": f"INTACCT#{company_id}", "sk": "SLOTS"}
+        self.key = keys.concurrency_slots("intacct", company_id)
         self.limit = limit
         self.max_wait_s = max_wait_s
         self.clock = clock

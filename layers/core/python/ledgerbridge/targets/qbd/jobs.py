@@ -1,81 +1,67 @@
-"""Sync jobs for QuickBooks Desktop: a platform record -> its documents in the outbox.
+"""Sync jobs for QuickBooks Desktop: a platform record -> the engine's Write, in the outbox.
 
 QuickBooks Desktop is reached only when the customer's Web Connector calls (service.py), so a job builds the
-documents (customer, job, items, invoice), skips a version QuickBooks already has (same content hash as the
-mapping), and leaves the rest in the outbox for the next session. Payments need no job: every session
-asks QuickBooks for the payments modified since the last one.
+documents (customer, job, items, invoice) and the sync engine prepares the write as for any target
+(ledgerbridge.sync.engine: the content-hash skip of a version QuickBooks already has, the create intent);
+the Write waits in the outbox for the next session, which settles it with the engine's finish / reject.
+Payments need no job: every session asks QuickBooks for the payments modified since the last one.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from ledgerbridge.errors import InvalidInput, PermanentError
 from ledgerbridge.jobs import SyncJob
-from ledgerbridge.records import Customer, Invoice, Location
-from ledgerbridge.state import mappings, synclog
-from ledgerbridge.sync.engine import SYNCABLE_STATUS, content_hash
+from ledgerbridge.source import Platform
+from ledgerbridge.state import synclog
+from ledgerbridge.sync.engine import SYNCABLE_STATUS, Engine, Step
 from ledgerbridge.targets.qbd import documents, outbox
 from ledgerbridge.targets.qbd.outbox import Entry
+from ledgerbridge.targets.qbd.plugin import PLUGIN, engine_for
 from ledgerbridge.tenants import Tenant
 
-TARGET = "qbd"
-LABEL = "QuickBooks Desktop"
 
-
-class Platform(Protocol):
-    def invoice(self, invoice_id: str) -> Invoice: ...
-    def customer(self, company_id: str) -> Customer: ...
-    def location(self, location_id: str) -> Location: ...
-    def set_invoice_status(self, invoice_id: str, status: str, comment: str | None = None) -> None: ...
-
-
-def _customers(tenant: Tenant, platform: Platform, company_id: str, location_id: str | None) -> list[dict[str, Any]]:
-    record = platform.customer(company_id)
+def _customers(engine: Engine, company_id: str, location_id: str | None) -> list[dict[str, Any]]:
+    record = engine.platform.customer(company_id)
     docs = [{**documents.customer(record), "source_id": company_id}]
-    if tenant.mapping.customer_naming == "customer_location" and location_id:
-        job = documents.job(record, platform.location(location_id))
+    if engine.tenant.mapping.customer_naming == "customer_location" and location_id:
+        job = documents.job(record, engine.platform.location(location_id))
         docs.append({**job, "source_id": f"{company_id}@{location_id}"})
     return docs
 
 
-def entry_for(tenant: Tenant, job: SyncJob, platform: Platform) -> Entry | str:
-    """The outbox entry of a job, or why there is nothing to send."""
+def prepare(engine: Engine, job: SyncJob) -> Entry | Step:
+    """The outbox entry of a job (its Write prepared by the engine), or the Step that says why none is needed."""
     if job.entity == "customer":
-        customers = _customers(tenant, platform, job.source_id, None)
-        return Entry("customer", job.source_id, customers[0]["name"], tuple(customers))
-    invoice = platform.invoice(job.source_id)
+        customers = _customers(engine, job.source_id, None)
+        name = str(customers[0]["name"])
+        write = engine.prepare("customer", job.source_id, f"customer {name}", customers[0])
+        return write if isinstance(write, Step) else Entry(write, name, tuple(customers))
+    invoice = engine.platform.invoice(job.source_id)
     if invoice.status != SYNCABLE_STATUS:
-        return f"invoice status is {invoice.status!r}"
-    customers = _customers(tenant, platform, invoice.customer.id, invoice.location.id)
-    document = documents.invoice(invoice, documents.full_name(customers[-1]), tenant.mapping)
+        return Step("invoice", invoice.source_id, "skip", reason=f"invoice status is {invoice.status!r}")
+    customers = _customers(engine, invoice.customer.id, invoice.location.id)
+    document = engine.documents.invoice(invoice, documents.full_name(customers[-1]), engine.tenant.mapping)
     items = tuple(dict.fromkeys(line["item"] for line in document["lines"]))
-    return Entry("invoice", invoice.source_id, invoice.number, tuple(customers), items, document)
+    write = engine.prepare("invoice", invoice.source_id, f"invoice {invoice.number}", document)
+    return write if isinstance(write, Step) else Entry(write, invoice.number, tuple(customers), items)
 
 
 def enqueue(tenant: Tenant, job: SyncJob, platform: Platform) -> synclog.Outcome:
     """Run one push job: the record waits in the outbox (or is skipped, or fails with the reason)."""
+    engine = engine_for(tenant, platform)
     if job.direction == "pull":
-        synclog.for_job(job, "skipped", f"{LABEL} payments are read by every Web Connector session; no job needed")
+        why = f"{PLUGIN.label} payments are read by every Web Connector session; no job needed"
+        engine.log(job.entity, job.source_id, "skipped", why)
         return "skipped"
     try:
-        built = entry_for(tenant, job, platform)
+        built = prepare(engine, job)
     except (PermanentError, InvalidInput) as exc:
-        hint = getattr(exc, "hint", "") or (f"correct the record's {exc.field} in the platform"
-                                            if isinstance(exc, InvalidInput) else "")  # fmt: skip
-        if job.entity == "invoice":
-            platform.set_invoice_status(job.source_id, "failed", f"{LABEL} cannot take this invoice: {exc}. {hint}")
-        synclog.for_job(job, "failed", f"{exc}" + (f" What to fix: {hint}" if hint else ""))
-        return "failed"
-    if isinstance(built, str):
-        synclog.for_job(job, "skipped", built)
+        return engine.fail(job.entity, job.source_id, exc).outcome
+    if isinstance(built, Step):
+        engine.log(built.entity, built.source_id, "skipped", built.reason, built.target_id)
         return "skipped"
-    digest = content_hash({"customers": built.customers, "items": built.items, "document": built.document})
-    entry = Entry(built.entity, built.source_id, built.label, built.customers, built.items, built.document, digest)
-    mapping = mappings.find(tenant.tenant_id, TARGET, entry.entity, entry.source_id)
-    if mapping is not None and mapping.content_hash == digest:
-        synclog.for_job(job, "skipped", f"no change since the last sync ({LABEL} {mapping.target_id})")
-        return "skipped"
-    outbox.put(tenant.tenant_id, entry)
-    synclog.for_job(job, "queued", f"{entry.entity} {entry.label} waits for the next Web Connector session")
+    outbox.put(tenant.tenant_id, built)
+    engine.log(built.entity, built.source_id, "queued", f"{built.write.title} waits for the next Web Connector session")
     return "queued"

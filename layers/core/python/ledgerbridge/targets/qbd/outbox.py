@@ -2,10 +2,12 @@
 
 QuickBooks Desktop cannot be called; it calls us (QBWC polls on the customer's schedule). So a sync job does
 not write to QuickBooks: it builds the documents and leaves them here, and the next Web Connector session
-drains the queue in batches (session.py). One entry per platform record (`invoice#<id>`, `customer#<id>`):
-a newer version of a record replaces its document but keeps its place in line. An entry leaves only when
-QuickBooks has the version it holds (remove() is conditional on the content hash), so an update that arrives
-mid-session is never lost.
+drains the queue in batches (session.py). Each entry holds the sync engine's prepared Write (the engine's
+content-hash skip and create intent ran when the job was worked, jobs.py) and the session settles it with the
+engine's finish / reject (service.py), as any target's write. One entry per platform record
+(`invoice#<id>`, `customer#<id>`): a newer version of a record replaces its Write but keeps its place in
+line. An entry leaves only when QuickBooks has the version it holds (remove() is conditional on the content
+hash), so an update that arrives mid-session is never lost.
 """
 
 from __future__ import annotations
@@ -13,50 +15,67 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import is_conditional_failure, query, state
+from ledgerbridge.targets.base import Write
 
-Entity = Literal["invoice", "customer"]
+TARGET = "qbd"
 
 
 @dataclass(frozen=True)
 class Entry:
-    entity: Entity
-    source_id: str
+    write: Write  # the engine's prepared write (document, content hash, handles), settled with the same value
     label: str  # what a person calls it: the invoice number, the customer name
     customers: tuple[dict[str, Any], ...]  # customer documents it needs, parent before job
     items: tuple[str, ...] = ()  # service item names it needs
-    document: dict[str, Any] = field(default_factory=dict)  # the invoice; {} for a customer entry
-    digest: str = ""
     seq: int = 0
+
+    @property
+    def entity(self) -> str:
+        return self.write.entity
+
+    @property
+    def source_id(self) -> str:
+        return self.write.source_id
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return self.write.document
+
+    @property
+    def digest(self) -> str:
+        return self.write.content_hash
 
     @property
     def key(self) -> str:
         return f"{self.entity}#{self.source_id}"
 
+    def as_sent(self, digest: str) -> Entry:
+        """The entry as QuickBooks holds it: the version (content hash) a session sent, not a newer one."""
+        return replace(self, write=self.write.model_copy(update={"content_hash": digest}))
+
 
 def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#QBD#OUTBOX"
+    return keys.outbox_pk(tenant_id, TARGET)
 
 
 def put(tenant_id: str, entry: Entry) -> None:
     state().update_item(
-        Key={"pk": _pk(tenant_id), "sk": entry.key},
-        UpdateExpression="SET seq = if_not_exists(seq, :seq), entity = :e, source_id = :s, label = :l, "
-        "customers = :c, #items = :i, #document = :d, digest = :h",
-        ExpressionAttributeNames={"#items": "items", "#document": "document"},  # DynamoDB reserved words
+        Key=keys.outbox_entry(tenant_id, TARGET, entry.key),
+        UpdateExpression="SET seq = if_not_exists(seq, :seq), label = :l, customers = :c, #items = :i, "
+        "#write = :w, digest = :h",
+        ExpressionAttributeNames={"#items": "items", "#write": "write"},  # DynamoDB reserved words
         ExpressionAttributeValues={
             ":seq": time.time_ns(),
-            ":e": entry.entity,
-            ":s": entry.source_id,
             ":l": entry.label,
             ":c": json.dumps(entry.customers),
             ":i": json.dumps(entry.items),
-            ":d": json.dumps(entry.document),
+            ":w": entry.write.model_dump_json(),
             ":h": entry.digest,
         },
     )
@@ -64,13 +83,10 @@ def put(tenant_id: str, entry: Entry) -> None:
 
 def _entry(item: dict[str, Any]) -> Entry:
     return Entry(
-        entity=item["entity"],
-        source_id=item["source_id"],
+        write=Write.model_validate_json(item["write"]),
         label=item["label"],
         customers=tuple(json.loads(item["customers"])),
         items=tuple(json.loads(item["items"])),
-        document=json.loads(item["document"]),
-        digest=item["digest"],
         seq=int(item["seq"]),
     )
 
@@ -80,14 +96,14 @@ def pending(tenant_id: str) -> list[Entry]:
     return sorted((_entry(item) for item in query(_pk(tenant_id))), key=lambda e: e.seq)
 
 
-def get_many(tenant_id: str, keys: Iterable[str]) -> dict[str, Entry]:
+def get_many(tenant_id: str, record_keys: Iterable[str]) -> dict[str, Entry]:
     """The entries of these keys that are still waiting (BatchGetItem, 100 keys a call)."""
-    wanted = list(dict.fromkeys(keys))
+    wanted = list(dict.fromkeys(record_keys))
     found: dict[str, Entry] = {}
     table = state()
     for start in range(0, len(wanted), 100):
         request: dict[str, Any] = {
-            table.name: {"Keys": [{"pk": _pk(tenant_id), "sk": k} for k in wanted[start : start + 100]],
+            table.name: {"Keys": [keys.outbox_entry(tenant_id, TARGET, k) for k in wanted[start : start + 100]],
                          "ConsistentRead": True}
         }  # fmt: skip
         while request:
@@ -106,7 +122,7 @@ def remove(tenant_id: str, key: str, digest: str) -> bool:
     """Take an entry off the queue if it still holds this version; False when a newer one replaced it."""
     try:
         state().delete_item(
-            Key={"pk": _pk(tenant_id), "sk": key},
+            Key=keys.outbox_entry(tenant_id, TARGET, key),
             ConditionExpression="digest = :h",
             ExpressionAttributeValues={":h": digest},
         )

@@ -4,46 +4,28 @@ Each Web Connector session asks for the payments modified since the cursor (Rece
 ModifiedDateRangeFilter) and the ones deleted since it (TxnDeletedQuery, TxnDelType ReceivePayment), and
 makes the platform agree with what each payment applies now (AppliedToTxnRet per invoice), as QuickBooks
 Online payments do: applied and not recorded -> record; recorded and no longer applied (edited, voided to
-zero, deleted) -> reverse; another amount -> reverse then record. What was recorded lives beside the
-mappings (TENANT#{t}#MAP#qbd | payment#{TxnID}#{invoice TxnID}), so a payment seen twice (the cursor
-overlaps on purpose) records nothing twice.
+zero, deleted) -> reverse; another amount -> reverse then record, through the one reconcile every target
+uses (ledgerbridge.sync.payments). What was recorded lives beside the mappings (state.keys.payment_applied),
+so a payment seen twice (the cursor overlaps on purpose) records nothing twice.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from ledgerbridge.errors import NotFound
-from ledgerbridge.state import mappings
-from ledgerbridge.state.table import query, state
+from ledgerbridge.sync import payments as ledger
+from ledgerbridge.sync.payments import Outcome, PaymentPlatform
 from ledgerbridge.targets.qbd.qbxml import as_list
 
 CENT = Decimal("0.01")
 TARGET = "qbd"
+LABEL = "QuickBooks Desktop"
 METHOD_WORDS = (("card", "credit_card"), ("visa", "credit_card"), ("master", "credit_card"),
                 ("amex", "credit_card"), ("discover", "credit_card"), ("ach", "ach"), ("e-check", "ach"),
                 ("transfer", "ach"), ("cash", "cash"))  # fmt: skip
-
-
-class PaymentPlatform(Protocol):
-    def record_payment(self, invoice_id: str, amount: Decimal, paid_on: date, reference: str, method: str) -> str: ...
-    def reverse_payment(self, payment_id: str) -> None: ...
-
-
-@dataclass
-class Outcome:
-    recorded: list[str] = field(default_factory=list)  # "<amount> on invoice <id>"
-    reversed: list[str] = field(default_factory=list)
-    unmapped: list[str] = field(default_factory=list)  # QuickBooks invoices LedgerBridge never sent
-
-
-def _pk(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#MAP#{TARGET}"
 
 
 def applied_now(payment: dict[str, Any] | None) -> dict[str, Decimal]:
@@ -61,47 +43,20 @@ def _method(payment: dict[str, Any]) -> str:
 
 
 def reconcile(tenant_id: str, txn_id: str, payment: dict[str, Any] | None, platform: PaymentPlatform) -> Outcome:
-    """Make the platform agree with one ReceivePayment (None = deleted). Reversals go first, so an amount
-    moving between invoices never trips the platform's balance check."""
-    now = applied_now(payment)
-    before = {str(i["invoice_txn"]): i for i in query(_pk(tenant_id), f"payment#{txn_id}#")}
-    outcome = Outcome()
-    for invoice_txn, item in before.items():
-        if now.get(invoice_txn) == Decimal(item["amount"]):
-            continue
-        with contextlib.suppress(NotFound):  # already reversed on the platform
-            platform.reverse_payment(str(item["platform_payment"]))
-        state().delete_item(Key={"pk": _pk(tenant_id), "sk": item["sk"]})
-        outcome.reversed.append(f"{item['amount']} on invoice {item['platform_invoice']}")
-    if payment is None:
-        return outcome
-    paid_on = date.fromisoformat(str(payment.get("TxnDate") or date.today().isoformat())[:10])
-    for invoice_txn, amount in now.items():
-        if invoice_txn in before and Decimal(before[invoice_txn]["amount"]) == amount:
-            continue
-        platform_invoice = mappings.find_by_target(tenant_id, TARGET, "invoice", invoice_txn)
-        if platform_invoice is None:
-            outcome.unmapped.append(invoice_txn)
-            continue
-        reference = f"QuickBooks Desktop payment {txn_id}"
-        platform_payment = platform.record_payment(platform_invoice, amount, paid_on, reference, _method(payment))
-        state().put_item(
-            Item={
-                "pk": _pk(tenant_id),
-                "sk": f"payment#{txn_id}#{invoice_txn}",
-                "invoice_txn": invoice_txn,
-                "platform_invoice": platform_invoice,
-                "platform_payment": platform_payment,
-                "amount": str(amount),
-            }
-        )
-        outcome.recorded.append(f"{amount} on invoice {platform_invoice}")
-    return outcome
+    """Make the platform agree with one ReceivePayment (None = deleted), as every target's payments do
+    (ledgerbridge.sync.payments: reversals first, what was recorded kept beside the mappings)."""
+    paid_on = date.fromisoformat(str((payment or {}).get("TxnDate") or date.today().isoformat())[:10])
+    return ledger.reconcile(
+        tenant_id,
+        TARGET,
+        txn_id,
+        applied_now(payment),
+        paid_on=paid_on,
+        reference=f"{LABEL} payment {txn_id}",
+        method=_method(payment or {}),
+        platform=platform,
+    )
 
 
 def describe(txn_id: str, deleted: bool, outcome: Outcome) -> str:
-    parts = [f"QuickBooks Desktop payment {txn_id}" + (" was deleted" if deleted else "")]
-    parts += [f"recorded {r}" for r in outcome.recorded] + [f"reversed {r}" for r in outcome.reversed]
-    if outcome.unmapped:
-        parts.append(f"invoices not synced by LedgerBridge: {', '.join(outcome.unmapped)}")
-    return "; ".join(parts)
+    return ledger.describe(f"{LABEL} payment {txn_id}" + (" was deleted" if deleted else ""), outcome, LABEL)

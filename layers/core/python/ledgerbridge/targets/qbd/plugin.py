@@ -2,7 +2,8 @@
 
 QuickBooks Desktop is written only inside a Web Connector session (service.py), never from a sync consumer,
 so this target's record-level Target answers from what LedgerBridge knows (its mappings) for dry runs, and
-refuses synchronous writes: the qbd consumer puts each job's documents in the outbox instead (jobs.py).
+refuses synchronous writes: the qbd consumer puts each job's Write, prepared by the sync engine, in the outbox
+instead (jobs.py), and the session settles it through the same engine (Engine.finish / Engine.reject).
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from typing import Any
 
 from ledgerbridge.errors import PermanentError
 from ledgerbridge.records import Customer, Invoice, Location
+from ledgerbridge.source import Platform
+from ledgerbridge.sync.engine import Engine
 from ledgerbridge.targets.base import Plugin, TargetRecord
 from ledgerbridge.targets.qbd import documents
+from ledgerbridge.targets.qbd.qwc import WebConnectorFile
 from ledgerbridge.targets.qbd.settings import QbdSettings
 from ledgerbridge.tenants import MappingSettings, Tenant
 
@@ -91,4 +95,11 @@ PLUGIN = Plugin(
     settings=QbdSettings,
     documents=QbdDocuments(),
     open=QbdTarget.for_tenant,
+    downloads=(WebConnectorFile(),),
 )
+
+
+def engine_for(tenant: Tenant, platform: Platform) -> Engine:
+    """The sync engine over this target: the qbd consumer prepares writes with it, and a Web Connector session
+    settles them with it (finish / reject), so QuickBooks Desktop has the exactly-once bookkeeping of every target."""
+    return Engine(tenant, platform, PLUGIN.open(tenant), PLUGIN.documents, PLUGIN.label)

@@ -49,3 +49,17 @@ def render(tenant: Tenant, app_url: str, support_url: str, every_minutes: int = 
     ET.SubElement(scheduler, "RunEveryNMinutes").text = str(every_minutes)
     ET.SubElement(root, "IsReadOnly").text = "false"
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+class WebConnectorFile:
+    """The .qwc as the plug-in's download (targets.base.Download): GET /tenants/{t}/targets/qbd/qwc."""
+
+    name = "qwc"
+    media_type = "application/xml"
+
+    def filename(self, tenant_id: str) -> str:
+        return filename(tenant_id)
+
+    def render(self, tenant: Tenant, api_base: str) -> str:
+        endpoint = f"{api_base}/qbwc/{tenant.tenant_id}"  # functions/qbwc
+        return render(tenant, endpoint, f"{endpoint}?wsdl")

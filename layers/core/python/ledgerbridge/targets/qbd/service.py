@@ -13,29 +13,29 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from defusedxml import DefusedXmlException
 
+from ledgerbridge.errors import PermanentError
+from ledgerbridge.source import Platform
 from ledgerbridge.state import cursors, mappings, synclog
 from ledgerbridge.state import tenants as tenant_store
+from ledgerbridge.sync.engine import Action, Engine
+from ledgerbridge.targets.base import TargetRecord
 from ledgerbridge.targets.qbd import outbox, payments, qbxml, soap, tickets
 from ledgerbridge.targets.qbd.outbox import Entry
+from ledgerbridge.targets.qbd.plugin import engine_for
 from ledgerbridge.targets.qbd.session import Drain, Failed, Sink, Written, needed_keys, new_state
 from ledgerbridge.targets.qbd.statuses import describe_hresult
 from ledgerbridge.tenants import Tenant
 
 SERVER_VERSION = "LedgerBridge 0.1.0"
 TARGET = "qbd"
-LABEL = "QuickBooks Desktop"
 PAYMENT_CURSOR = "qbd_payments"
 FIRST_PULL_LOOKBACK = timedelta(hours=1)  # the company computer's clock may run behind ours
 BOOKKEEPING_WORKERS = 16  # platform calls in flight while a round trip's records are written back
 EXPIRED = "The Web Connector session expired or is unknown; the next scheduled run starts a new one."
-
-
-class QbdPlatform(payments.PaymentPlatform, Protocol):
-    def set_invoice_status(self, invoice_id: str, status: str, comment: str | None = None) -> None: ...
 
 
 def utc_iso(value: str) -> str:
@@ -45,37 +45,36 @@ def utc_iso(value: str) -> str:
 
 
 class Outcomes(Sink):
-    """Where a session's results land: mappings, the platform invoice, the sync log and the outbox.
+    """Where a session's results land: the sync engine's bookkeeping (Engine.finish / reject: mappings, the
+    create intent, the platform invoice and the sync log, as for every target), then the outbox.
 
     A round trip settles up to a few hundred records, and each needs a call to the field-service platform,
     so their bookkeeping is collected while the replies are read and done by `flush` on BOOKKEEPING_WORKERS
     threads, well inside the function's timeout. The outbox entry goes last: a record whose bookkeeping
     failed stays queued, and the next session adopts it from QuickBooks and finishes the job."""
 
-    def __init__(self, tenant_id: str, platform: Callable[[], QbdPlatform]) -> None:
-        self.tenant_id = tenant_id
+    def __init__(self, tenant: Tenant, platform: Callable[[], Platform]) -> None:
+        self.tenant = tenant
         self._platform = platform
+        self._engine: Engine | None = None
         self._pending: list[Callable[[], None]] = []
+        self._links: list[Callable[[], None]] = []  # list entries found or added: mappings only, no platform call
 
-    def _log(self, entry: Entry, outcome: synclog.Outcome, message: str, target_id: str = "") -> None:
-        entity, source_id = entry.entity, entry.source_id
-        synclog.write(synclog.LogEntry(self.tenant_id, TARGET, entity, source_id, outcome, message, target_id))
+    def engine(self) -> Engine:
+        """Built on first use: the platform is reached only by a session that settles something."""
+        if self._engine is None:
+            self._engine = engine_for(self.tenant, self._platform())
+        return self._engine
 
     def written(self, outcome: Written) -> None:
         self._pending.append(lambda: self._written(outcome))
 
     def _written(self, outcome: Written) -> None:
         entry = outcome.entry
-        mapping = mappings.Mapping(outcome.target_id, outcome.edit_sequence, entry.digest, entry.label)
-        mappings.put(self.tenant_id, TARGET, entry.entity, entry.source_id, mapping)
-        mappings.put_reverse(self.tenant_id, TARGET, entry.entity, outcome.target_id, entry.source_id)
-        if entry.entity == "invoice":
-            self._platform().set_invoice_status(entry.source_id, "processed")
-        verb = {"recovered": "created (recovered an earlier session's answer)"}.get(outcome.action, outcome.action)
-        log_outcome: synclog.Outcome = "updated" if outcome.action == "updated" else "created"
-        self._log(entry, log_outcome, f"{entry.entity} {entry.label} {verb} in {LABEL} as {outcome.target_id}",
-                  outcome.target_id)  # fmt: skip
-        outbox.remove(self.tenant_id, entry.key, entry.digest)
+        reason = "recovered an earlier session's answer" if outcome.action == "recovered" else ""
+        action: Action = "update" if outcome.action == "updated" else "create"
+        self.engine().finish(entry.write, TargetRecord(outcome.target_id, outcome.edit_sequence), reason, action)
+        outbox.remove(self.tenant.tenant_id, entry.key, entry.digest)
 
     def failed(self, outcome: Failed) -> None:
         self._pending.append(lambda: self._failed(outcome))
@@ -83,19 +82,14 @@ class Outcomes(Sink):
     def _failed(self, outcome: Failed) -> None:
         entry = outcome.entry
         if not outcome.permanent:
-            self._log(entry, "retrying", outcome.message)
+            self.engine().log(entry.entity, entry.source_id, "retrying", outcome.message)
             return
-        hint = f" What to fix: {outcome.hint}" if outcome.hint else ""
-        if entry.entity == "invoice":
-            self._platform().set_invoice_status(
-                entry.source_id, "failed", f"{LABEL} rejected this invoice: {outcome.message}.{hint}"
-            )
-        self._log(entry, "failed", outcome.message + hint)
-        outbox.remove(self.tenant_id, entry.key, entry.digest)  # never retried forever; a new version re-enters
+        self.engine().reject(entry.write, PermanentError(outcome.message, hint=outcome.hint))
+        outbox.remove(self.tenant.tenant_id, entry.key, entry.digest)  # never retried forever; a new version re-enters
 
     def flush(self) -> None:
         """Do the collected bookkeeping; raises the first failure once every record has been tried."""
-        work, self._pending = self._pending, []
+        work, self._pending, self._links = self._pending + self._links, [], []
         if not work:
             return
         first, rest = work[0], work[1:]
@@ -108,16 +102,17 @@ class Outcomes(Sink):
 
     def list_ok(self, doc: dict[str, Any], list_id: str) -> None:
         if doc.get("source_id"):
-            mappings.put(self.tenant_id, TARGET, "customer", doc["source_id"], mappings.Mapping(list_id))
+            source_id = str(doc["source_id"])
+            self._links.append(lambda: self.engine().link("customer", source_id, TargetRecord(list_id)))
 
     def payment(self, txn_id: str, payment: dict[str, Any] | None) -> None:
-        outcome = payments.reconcile(self.tenant_id, txn_id, payment, self._platform())
+        outcome = payments.reconcile(self.tenant.tenant_id, txn_id, payment, self._platform())
         if outcome.recorded or outcome.reversed or outcome.unmapped:
             message = payments.describe(txn_id, payment is None, outcome)
-            synclog.write(synclog.LogEntry(self.tenant_id, TARGET, "payment", txn_id, "recorded", message))
+            synclog.write(synclog.LogEntry(self.tenant.tenant_id, TARGET, "payment", txn_id, "recorded", message))
 
     def ours(self, entry: Entry, ret: dict[str, Any]) -> bool:
-        mapping = mappings.find(self.tenant_id, TARGET, entry.entity, entry.source_id)
+        mapping = mappings.find(self.tenant.tenant_id, TARGET, entry.entity, entry.source_id)
         return super().ours(entry, ret) or (mapping is not None and mapping.target_id == ret.get("TxnID"))
 
 
@@ -126,7 +121,7 @@ class Service:
     """One tenant's Web Connector endpoint. Method names are the WSDL's operation names."""
 
     tenant: Tenant
-    platform: Callable[[], QbdPlatform]
+    platform: Callable[[], Platform]
 
     def call(self, operation: str, params: dict[str, str]) -> str:
         handler: Callable[[dict[str, str]], str | int | list[str]] = getattr(self, f"_{operation}")
@@ -142,7 +137,7 @@ class Service:
     def _authenticate(self, params: dict[str, str]) -> list[str]:
         user, password = params.get("strUserName", ""), params.get("strPassword", "")
         integration = self.tenant.integration("qbd")
-        valid = user == self.tenant.tenant_id and tenant_store.check_credential(user, password, "qbwc")
+        valid = user == self.tenant.tenant_id and tenant_store.check_credential(user, password, "connector")
         if not valid or integration is None:
             return ["", "nvu"]
         pull = "payment" in integration.entities
@@ -232,7 +227,7 @@ class Service:
 
     def _drain(self, session: tickets.Ticket) -> tuple[Drain, Outcomes]:
         entries = outbox.get_many(self.tenant.tenant_id, needed_keys(session.data))
-        outcomes = Outcomes(self.tenant.tenant_id, self.platform)
+        outcomes = Outcomes(self.tenant, self.platform)
         account = self.tenant.mapping.income_account or "Services"
         return Drain(session.data, entries, outcomes, account), outcomes
 

@@ -24,7 +24,7 @@ round trip, so the one at fault is named and the rest go through.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ledgerbridge.targets.qbd import documents, qbxml
@@ -463,7 +463,7 @@ class Drain:
         if outcome is Verdict.OK:
             ret = reply.rets[0] if reply.rets else {}
             action = "updated" if reply.kind == "InvoiceModRs" else "created"
-            sent = replace(entry, digest=rec["sent"])  # the version QuickBooks now has, not a newer one
+            sent = entry.as_sent(rec["sent"])  # the version QuickBooks now has, not a newer one
             target_id = str(ret.get("TxnID") or rec.get("txn", ""))
             self._settle(key, Written(sent, target_id, ret.get("EditSequence", ""), action))
         elif outcome is Verdict.STALE and not rec.get("stale"):

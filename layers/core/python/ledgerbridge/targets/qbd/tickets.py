@@ -17,7 +17,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
+
+TARGET = "qbd"
 
 SESSION_IDLE_S = 20 * 60  # QBWC waits for each answer; a session silent this long is over
 KEEP_S = 24 * 3600  # a finished session's state stays this long, for the next session to read
@@ -31,11 +34,11 @@ class Ticket:
 
 
 def _lock_key(tenant_id: str) -> dict[str, str]:
-    return {"pk": f"TENANT#{tenant_id}#QBD", "sk": "SESSION"}
+    return keys.connector_session(tenant_id, TARGET)
 
 
 def _key(ticket: str) -> dict[str, str]:
-    return {"pk": f"QBWC#{ticket}", "sk": "SESSION"}
+    return keys.session_ticket(TARGET, ticket)
 
 
 def begin(tenant_id: str, data: dict[str, Any]) -> tuple[Ticket | None, dict[str, Any] | None]:

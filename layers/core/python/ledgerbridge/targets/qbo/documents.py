@@ -1,5 +1,5 @@
 """Canonical records -> QBO documents, pure (no I/O). References to list objects are written by name
-({"name": "Services"}); QboTarget resolves names to Ids before a write, so a mapping can be shown in a dry run
+({"name": "Services"}); QboTarget resolves names to Ids before a write, so a document can be shown in a dry run
 without calling QuickBooks. Field rules: Intuit: entities, DocNumber; settings: ledgerbridge.tenants.MappingSettings."""
 
 from __future__ import annotations
