@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from ledgerbridge.console import targets
@@ -13,6 +13,8 @@ from ledgerbridge.state import synclog
 from ledgerbridge.tenants import Tenant
 
 HORIZON = timedelta(days=32)  # a monthly schedule is due within a month
+RECENT = timedelta(days=30)  # how far back the Overview looks for a target's last push and pull
+DIRECTIONS = (("Last sent", ("invoice", "customer")), ("Last payment back", ("payment",)))
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,30 @@ def last_day_counts(tenant_id: str, now: datetime) -> dict[str, int]:
     return dict(counts)
 
 
+def last_moves(tenant_id: str, target: str, now: datetime) -> tuple[tuple[str, str], ...]:
+    """When the target last took a record and last gave a payment back (the sync log of the last 30 days)."""
+    since = (now - RECENT).astimezone(UTC).isoformat()
+    facts = []
+    for label, entities in DIRECTIONS:
+        latest: synclog.LogEntry | None = None
+        for entity in entities:
+            page, _ = synclog.page(tenant_id, synclog.Filters(target=target, entity=entity, since=since), size=1)
+            if page and (latest is None or page[0][1].at > latest.at):
+                latest = page[0][1]
+        if latest is not None:
+            facts.append((label, f"{latest.at[:16]}Z, {latest.outcome}: {latest.message}"))
+    return tuple(facts)
+
+
+def connection(tenant: Tenant, target: targets.ConsoleTarget, now: datetime) -> ConnectionView:
+    view = target.connection(tenant)
+    summary = replace(view.summary, facts=view.summary.facts + last_moves(tenant.tenant_id, target.name, now))
+    return replace(view, summary=summary)
+
+
 def build(tenant: Tenant, now: datetime) -> Overview:
     return Overview(
-        connections=[t.connection(tenant) for t in targets.for_tenant(tenant)],
+        connections=[connection(tenant, t, now) for t in targets.for_tenant(tenant)],
         exports=next_exports(tenant, now),
         last_day=last_day_counts(tenant.tenant_id, now),
     )

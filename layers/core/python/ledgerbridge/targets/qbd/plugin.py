@@ -2,7 +2,9 @@
 
 QuickBooks Desktop is written only inside a Web Connector session (service.py), never from a sync consumer,
 so this target's record-level Target answers from what LedgerBridge knows (its mappings) for dry runs, and
-refuses synchronous writes: the qbd consumer puts each job's documents in the outbox instead (jobs.py).
+refuses synchronous writes: the qbd consumer puts each job's documents in the outbox instead (jobs.py). The
+console's Overview card reads the last Web Connector session (console.py); its reconciliation asks the next
+session for the period's invoices (ledger.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from ledgerbridge.errors import PermanentError
 from ledgerbridge.records import Customer, Invoice, Location
 from ledgerbridge.targets.base import Plugin, TargetRecord
 from ledgerbridge.targets.qbd import documents
+from ledgerbridge.targets.qbd.console import summary
+from ledgerbridge.targets.qbd.ledger import QbdLedger
 from ledgerbridge.targets.qbd.settings import QbdSettings
 from ledgerbridge.tenants import MappingSettings, Tenant
 
@@ -91,4 +95,6 @@ PLUGIN = Plugin(
     settings=QbdSettings,
     documents=QbdDocuments(),
     open=QbdTarget.for_tenant,
+    summary=summary,
+    ledger=QbdLedger(),
 )

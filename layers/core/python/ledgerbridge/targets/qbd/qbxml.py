@@ -25,6 +25,11 @@ CENT = Decimal("0.01")
 FIVE_PLACES = Decimal("0.00001")
 REQUEST_ID_MAX = 50
 INVOICE_RET_FIELDS = ("TxnID", "EditSequence", "RefNumber", "ExternalGUID", "CustomerRef", "Subtotal")
+# What the console's reconciliation compares (InvoiceRet, qbXML 12.0; Memo carries QuickBooks' "VOID:" mark).
+LEDGER_RET_FIELDS = (
+    "TxnID", "EditSequence", "TxnDate", "RefNumber", "CustomerRef", "Subtotal", "SalesTaxTotal",
+    "BalanceRemaining", "IsPaid", "Memo",
+)  # fmt: skip
 
 
 def money(value: Decimal | str) -> str:
@@ -125,6 +130,21 @@ def invoice_query(request_id: str, *, ref_numbers: Iterable[str] = (), txn_ids: 
     for number in ref_numbers:
         _text(rq, "RefNumber", number)
     for name in INVOICE_RET_FIELDS:
+        _text(rq, "IncludeRetElement", name)
+    return request
+
+
+def invoice_period_query(
+    request_id: str, first: str, last: str, *, iterator_id: str = "", max_returned: int = 200
+) -> Request:
+    """InvoiceQuery of every invoice dated first..last (YYYY-MM-DD), paged with an iterator, without lines."""
+    attrs = {"iterator": "Continue", "iteratorID": iterator_id} if iterator_id else {"iterator": "Start"}
+    request, rq = _rq("InvoiceQuery", request_id, **attrs)
+    _text(rq, "MaxReturned", str(max_returned))
+    window = ET.SubElement(rq, "TxnDateRangeFilter")
+    _text(window, "FromTxnDate", first)
+    _text(window, "ToTxnDate", last)
+    for name in LEDGER_RET_FIELDS:
         _text(rq, "IncludeRetElement", name)
     return request
 
