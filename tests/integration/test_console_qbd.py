@@ -43,6 +43,11 @@ def test_the_overview_card_tells_the_last_session_and_its_result(aws: Any) -> No
     assert "ended with an error: QuickBooks could not open the company file (0x" in card.detail
     assert dict(card.facts)["Error"].startswith("QuickBooks could not open the company file")
 
+    turned_away = QbdWorld(world.tenant, "not-the-password", world.platform, world.company)
+    assert turned_away.web_connector().run_session().status == "nvu"
+    card = summary(world.tenant)
+    assert card.state == "attention" and "user name or password was not accepted" in card.detail
+
 
 def test_a_reconciliation_is_answered_by_the_next_session_and_explains_a_void(aws: Any) -> None:
     world = make_world()

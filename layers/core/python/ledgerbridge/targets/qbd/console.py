@@ -34,6 +34,14 @@ def result(summary: dict[str, object]) -> str:
 def summary(tenant: Tenant, now: datetime | None = None) -> TargetSummary:
     now = now or datetime.now(UTC)
     last = tickets.last(tenant.tenant_id)
+    refusal = tickets.last_refusal(tenant.tenant_id)
+    if refusal is not None:
+        at, why = refusal
+        return TargetSummary(
+            "attention",
+            f"the Web Connector was turned away at {_minute(at)}: {why}",
+            (("What to do", "enter the Web Connector credential your administrator issued as its password"),),
+        )
     if last is None:
         return TargetSummary(
             "not_connected",

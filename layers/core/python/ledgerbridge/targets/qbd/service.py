@@ -147,6 +147,8 @@ class Service:
         integration = self.tenant.integration("qbd")
         valid = user == self.tenant.tenant_id and tenant_store.check_credential(user, password, "qbwc")
         if not valid or integration is None:
+            if integration is not None:  # the console's Overview says the Web Connector's password was refused
+                tickets.refused(self.tenant.tenant_id, "the Web Connector's user name or password was not accepted")
             return ["", "nvu"]
         pull = "payment" in integration.entities
         pull_from = cursors.read(self.tenant.tenant_id, PAYMENT_CURSOR) if pull else None

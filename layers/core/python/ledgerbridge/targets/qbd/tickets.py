@@ -63,6 +63,7 @@ def begin(tenant_id: str, data: dict[str, Any]) -> tuple[Ticket | None, dict[str
         if not is_conditional_failure(exc):
             raise
         return None, None
+    state().delete_item(Key=_refused_key(tenant_id))  # signed in again: an earlier refusal is history
     previous = None
     if lock is not None and lock.get("ticket"):
         item = get(*_key(str(lock["ticket"])).values())
@@ -100,6 +101,21 @@ def last(tenant_id: str) -> LastSession | None:
     live = bool(lock.get("live")) and int(lock["expires"]) >= time.time()
     last_call = _iso(int(lock["expires"]) - SESSION_IDLE_S)
     return LastSession(str(lock.get("started") or ""), ended, live, last_call, json.loads(str(kept)))
+
+
+def _refused_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": f"TENANT#{tenant_id}#QBD", "sk": "REFUSED"}
+
+
+def refused(tenant_id: str, why: str) -> None:
+    """A Web Connector that was turned away at authenticate (its password), for the console to say so."""
+    state().put_item(Item={**_refused_key(tenant_id), "at": _iso(time.time()), "why": why})
+
+
+def last_refusal(tenant_id: str) -> tuple[str, str] | None:
+    """(when, why) of a refused authenticate since the last session began; None if none."""
+    item = get(*_refused_key(tenant_id).values())
+    return (str(item["at"]), str(item["why"])) if item is not None else None
 
 
 def load(ticket: str) -> Ticket | None:
