@@ -297,9 +297,17 @@ def test_every_target_on_the_overview_and_an_intacct_reconciliation(
     chosen = sorted(st.state.invoices.values(), key=lambda i: i["id"])[:3]
     for invoice in chosen:
         invoice["status"] = "pending_accounting"
+    from ledgerbridge.jobs import SyncJob
     from ledgerbridge.queues import publish_jobs
 
-    publish_jobs([intacct_demo._job("record", "invoice", str(i["id"])) for i in chosen])
+    now = datetime.now(UTC)
+    publish_jobs(
+        [
+            SyncJob(tenant_id=tenant_id, target="intacct", entity="invoice", source_id=str(i["id"]),
+                    event_id=f"console-browser-{i['id']}-{now.timestamp()}", occurred_at=now)
+            for i in chosen
+        ]
+    )  # fmt: skip
     stack.drain()
     records = {r["RECORDID"]: r for r in intacct.invoices()}
     assert {i["invoiceNumber"] for i in chosen} <= set(records), [r for r in records]
