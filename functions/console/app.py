@@ -409,6 +409,8 @@ def reconciliation(target: Text = "", period: Text = "") -> Response[str]:
     responses={
         200: {"description": "the report", "content": {"text/csv": {"schema": {"type": "string"}}}},
         303: SIGN_IN_FIRST,
+        400: _html("bad query"),
+        409: _html("the ledger has not answered yet (a query waits for the target's next session)"),
     },
 )
 def reconciliation_csv(target: Text = "", period: Text = "") -> Response[str]:

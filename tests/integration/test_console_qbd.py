@@ -11,7 +11,7 @@ from ledgerbridge.console import reconcile, targets
 from ledgerbridge.records import Invoice
 from ledgerbridge.state import mappings
 from ledgerbridge.targets.qbd.console import summary
-from tests.qbd.world import TENANT, QbdWorld, make_world
+from tests.qbd.world import TENANT, QbdWorld, make_world, time_passes
 
 
 class Source:
@@ -47,6 +47,18 @@ def test_the_overview_card_tells_the_last_session_and_its_result(aws: Any) -> No
     assert turned_away.web_connector().run_session().status == "nvu"
     card = summary(world.tenant)
     assert card.state == "attention" and "user name or password was not accepted" in card.detail
+
+
+def test_a_session_that_stopped_answering_is_told_apart_from_one_running(aws: Any) -> None:
+    world = make_world()
+    world.enqueue(world.platform.add_invoice(1))
+    world.web_connector(crash=("after_send", 1)).run_session()  # QBWC killed mid-session
+    card = summary(world.tenant)
+    assert card.state == "connected" and card.detail == "a Web Connector session is running now"
+    time_passes()
+    card = summary(world.tenant)
+    assert card.state == "attention" and "stopped answering before it finished" in card.detail
+    assert "Last call" in dict(card.facts)
 
 
 def test_a_reconciliation_is_answered_by_the_next_session_and_explains_a_void(aws: Any) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ledgerbridge.errors import LedgerBridgeError
 from ledgerbridge.state import synclog
 from ledgerbridge.sync.engine import plan_report
 from ledgerbridge.targets import registry
@@ -45,8 +46,13 @@ class ConsoleTarget:
     plugin: Plugin | None
 
     def connection(self, tenant: Tenant) -> ConnectionView:
+        """The target's card; a target that cannot say now gets an "unknown" card, never a broken Overview."""
         own = self.plugin.summary if self.plugin is not None else None
-        return ConnectionView(self.name, self.label, own(tenant) if own is not None else from_log(tenant, self.name))
+        try:
+            summary = own(tenant) if own is not None else from_log(tenant, self.name)
+        except LedgerBridgeError as exc:
+            summary = TargetSummary("unknown", f"the connection could not be checked just now: {exc}")
+        return ConnectionView(self.name, self.label, summary)
 
     def connect_url(self, tenant: Tenant, origin: str, return_to: str) -> str:
         """Where the Connect button sends the browser (the target's consent screen). `origin` is this API's
