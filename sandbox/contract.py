@@ -156,6 +156,11 @@ def apply(method: str, path: str, operation: dict[str, Any]) -> None:
         }
     else:
         responses[str(success)] = {**ok, "description": ok.get("description", "Success")}
+    if path == "/oauth/qbo/callback":  # a consent started from the console goes back to its Overview
+        responses["303"] = {
+            "description": "Started from the console: back to its Overview with a notice of the outcome",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        }
     body_errors = {415} if "requestBody" in operation else set()
     for status in sorted({*errors, *body_errors, 400, 404}):
         responses[str(status)] = {"description": _DESCRIPTIONS[status], "content": _json(ERROR)}

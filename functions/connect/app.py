@@ -1,7 +1,8 @@
 """QuickBooks Online connection routes: authorize (302 to Intuit), the OAuth callback, disconnect, status.
 
 GET  /tenants/{tenant_id}/qbo/connect      tenant credential (scope connect) -> 302 to Intuit's consent screen
-GET  /oauth/qbo/callback                   public; Intuit comes back here with code, state, realmId
+GET  /oauth/qbo/callback                   public; Intuit comes back here with code, state, realmId (JSON, or a
+                                           303 back to the console's Overview when the console started it)
 POST /tenants/{tenant_id}/qbo/disconnect   tenant credential -> revoke at Intuit, mark disconnected
 GET  /tenants/{tenant_id}/qbo/status       tenant credential -> connected | disconnected | reconnect_required
 """
@@ -18,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ledgerbridge import config
 from ledgerbridge.api import HttpError, bearer, error_response, make_resolver, require_tenant
 from ledgerbridge.config import ApiEnvironment
-from ledgerbridge.errors import AuthorizationRevoked, PermanentError, TransientError
+from ledgerbridge.errors import AuthorizationRevoked, InvalidInput, PermanentError, TransientError
 from ledgerbridge.observability import logger, metrics, tracer
 from ledgerbridge.targets.qbo import connect
 
@@ -69,10 +70,31 @@ def callback() -> Response[Any]:
     state_value = params.get("state", "")
     if not state_value:
         raise HttpError(400, "the callback has no state parameter", "state")
-    done = connect.complete(state_value, params.get("code", ""), params.get("realmId", ""), params.get("error", ""))
+    done, return_to = connect.finish(
+        state_value, params.get("code", ""), params.get("realmId", ""), params.get("error", "")
+    )
+    if return_to:  # started from the console: back to its Overview, which says how it went
+        return Response(
+            status_code=303,
+            headers={"Location": f"{return_to}?notice={console_notice(done)}", "Cache-Control": "no-store"},
+            body="",
+        )
+    if isinstance(done, Exception):
+        raise done
     logger.info("qbo connected", extra={"tenant_id": done.tenant_id, "realm_id": done.realm_id})
     body = {"tenant_id": done.tenant_id, "status": done.status, "realm_id": done.realm_id}
     return Response(status_code=200, content_type="application/json", body=body)
+
+
+def console_notice(done: object) -> str:
+    """The console's notice for the outcome (pages.NOTICES): never the error text, which stays in the log."""
+    if not isinstance(done, Exception):
+        logger.info("qbo connected from the console")
+        return "connected"
+    logger.warning("qbo connect from the console refused", extra={"error": str(done)})
+    if isinstance(done, connect.RealmTaken):
+        return "connect-taken"
+    return "connect-refused" if isinstance(done, InvalidInput) else "connect-failed"
 
 
 @app.post("/tenants/<tenant_id>/qbo/disconnect")

@@ -287,7 +287,8 @@ def connect(target: str) -> Response[str]:
     session = _session()
     tenant = _tenant(session)
     try:
-        location = targets.find(tenant, target).connect_url(tenant, _origin())
+        with _outside("connect"):
+            location = targets.find(tenant, target).connect_url(tenant, _origin(), f"{_base()}/overview")
     except LookupError as exc:
         raise Problem(404, "Not available", str(exc)) from None
     return Response(status_code=302, body="", headers={**SECURITY_HEADERS, "Location": location})
@@ -379,13 +380,12 @@ def confirm(export_id: str) -> Response[str]:
     return redirect(f"{_base()}/exports?notice=confirmed")
 
 
-def _report(tenant: Tenant, target: str, period: str) -> list[reconcile.Row]:
+def _report(tenant: Tenant, target: str, period: str) -> reconcile.Report:
     try:
         with _outside("reconcile"):
-            _, rows = reconcile.run(tenant, targets.find(tenant, target), wiring.platform_for(tenant), period)
+            return reconcile.run(tenant, targets.find(tenant, target), wiring.platform_for(tenant), period)
     except (LookupError, InvalidInput) as exc:
         raise Problem(400, "Cannot reconcile", str(exc)) from None
-    return rows
 
 
 @app.get("/console/reconciliation", tags=TAGS, responses=PAGE)
@@ -397,10 +397,10 @@ def reconciliation(target: Text = "", period: Text = "") -> Response[str]:
     if not period:
         return html(pages.reconciliation(ctx, target, datetime.now(UTC).strftime("%Y-%m"), None))
     try:
-        rows = _report(tenant, target, period)
+        report = _report(tenant, target, period)
     except Problem as exc:
         return html(pages.reconciliation(ctx, target, period, None, exc.text), exc.status)
-    return html(pages.reconciliation(ctx, target, period, rows))
+    return html(pages.reconciliation(ctx, target, period, report))
 
 
 @app.get(
@@ -409,15 +409,19 @@ def reconciliation(target: Text = "", period: Text = "") -> Response[str]:
     responses={
         200: {"description": "the report", "content": {"text/csv": {"schema": {"type": "string"}}}},
         303: SIGN_IN_FIRST,
+        400: _html("bad query"),
+        409: _html("the ledger has not answered yet (a query waits for the target's next session)"),
     },
 )
 def reconciliation_csv(target: Text = "", period: Text = "") -> Response[str]:
     session = _session()
-    rows = _report(_tenant(session), target, period)
+    report = _report(_tenant(session), target, period)
+    if report.reading.pending:
+        raise Problem(409, "Not read yet", report.reading.note)
     name = f"reconciliation-{target}-{period}.csv".replace('"', "")
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     return Response(
-        status_code=200, content_type="text/csv; charset=utf-8", body=reconcile.to_csv(rows), headers=headers
+        status_code=200, content_type="text/csv; charset=utf-8", body=reconcile.to_csv(report.rows), headers=headers
     )
 
 

@@ -9,7 +9,9 @@ Behaviour modelled (Intuit qbXML SDK reference and status codes; QBWC Programmer
 - a record locked by a user (open in a QuickBooks window) -> 3170 on Mod, for as many tries as asked;
 - onError: continueOnError answers every request; stopOnError answers 3231 for the ones after an error;
 - queries: FullName / RefNumber / TxnID lists (1 = no match), iterators (iteratorID,
-  iteratorRemainingCount) for ReceivePaymentQuery, IncludeRetElement, TxnDeletedQuery;
+  iteratorRemainingCount) for ReceivePaymentQuery and InvoiceQuery, TxnDateRangeFilter on InvoiceQuery,
+  IncludeRetElement, TxnDeletedQuery;
+- a voided invoice keeps its number with its amounts zeroed and "VOID:" at the start of its memo;
 - requestID over 50 characters -> 1060; an unknown request -> the whole document fails with HRESULT
   0x80040400, as does a document that is not well-formed qbXML.
 """
@@ -255,13 +257,25 @@ class Company:
         return [record], (0, "Status OK")
 
     def _InvoiceQueryRq(self, rq: ET.Element, rs: ET.Element) -> Answer:
+        if rq.get("iterator") == "Continue":
+            return self._paged(rq, rs, self._continued(rq))
         ids = {e.text for e in rq.findall("TxnID")}
         numbers = {(e.text or "").casefold() for e in rq.findall("RefNumber")}
+        first, last = rq.findtext("TxnDateRangeFilter/FromTxnDate"), rq.findtext("TxnDateRangeFilter/ToTxnDate")
         found = [
             r for r in self.invoices.values()
-            if (not ids and not numbers) or r["TxnID"] in ids or r["RefNumber"].casefold() in numbers
+            if ((not ids and not numbers) or r["TxnID"] in ids or r["RefNumber"].casefold() in numbers)
+            and (not first or r["TxnDate"] >= first) and (not last or r["TxnDate"] <= last)
         ]  # fmt: skip
-        return _query_status(found)
+        return self._paged(rq, rs, found)
+
+    def void_invoice(self, txn_id: str) -> None:
+        """What a bookkeeper's Edit > Void Invoice does: amounts zeroed, "VOID:" prefixed to the memo."""
+        record = self.invoices[txn_id]
+        lines = [{**line, "Amount": "0.00"} for line in record["InvoiceLineRet"]]
+        memo = f"VOID: {record.get('Memo', '')}".strip()
+        record.update(InvoiceLineRet=lines, Subtotal="0.00", BalanceRemaining="0.00", Memo=memo)
+        self._touch(record)
 
     # ------------------------------------------------------------------ payments
     def receive_payment(self, invoice_txn: str, amount: Decimal, method: str = "Check") -> dict[str, Any]:
@@ -291,17 +305,18 @@ class Company:
 
     def _ReceivePaymentQueryRq(self, rq: ET.Element, rs: ET.Element) -> Answer:
         if rq.get("iterator") == "Continue":
-            iterator_id = rq.get("iteratorID", "")
-            if iterator_id not in self._iterators:
-                raise Refused(3000, f'The iteratorID "{iterator_id}" is invalid.')
-            rest = self._iterators.pop(iterator_id)
+            rest = self._continued(rq)
         else:
             since = rq.findtext("ModifiedDateRangeFilter/FromModifiedDate") or ""
             rest = sorted(
                 (p for p in self.payments.values() if not since or _utc(p["TimeModified"]) >= _utc(since)),
                 key=lambda p: p["TimeModified"],
             )
-            iterator_id = "{" + str(uuid.uuid4()) + "}"
+        return self._paged(rq, rs, rest)
+
+    def _paged(self, rq: ET.Element, rs: ET.Element, rest: list[dict[str, Any]]) -> Answer:
+        """A query's answer, one MaxReturned page at a time when the request starts or continues an iterator."""
+        iterator_id = rq.get("iteratorID", "") if rq.get("iterator") == "Continue" else "{" + str(uuid.uuid4()) + "}"
         page_size = int(rq.findtext("MaxReturned") or len(rest) or 1)
         page, rest = rest[:page_size], rest[page_size:]
         if rq.get("iterator"):
@@ -310,6 +325,12 @@ class Company:
             rs.set("iteratorRemainingCount", str(len(rest)))
             rs.set("iteratorID", iterator_id)
         return _query_status(page)
+
+    def _continued(self, rq: ET.Element) -> list[dict[str, Any]]:
+        iterator_id = rq.get("iteratorID", "")
+        if iterator_id not in self._iterators:
+            raise Refused(3000, f'The iteratorID "{iterator_id}" is invalid.')
+        return self._iterators.pop(iterator_id)
 
     def _TxnDeletedQueryRq(self, rq: ET.Element, rs: ET.Element) -> Answer:
         since = rq.findtext("DeletedDateRangeFilter/FromDeletedDate") or ""

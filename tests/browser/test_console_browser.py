@@ -1,7 +1,9 @@
-"""The console end to end in Debian's chromium, on the local stack (moto server, both sandboxes, the API
+"""The console end to end in Debian's chromium, on the local stack (moto server, the sandboxes, the API
 front): sign in from the keyboard, a failed record fixed and retried, an export downloaded and confirmed,
-a reconciliation with one planted difference, a dry run; every page screenshotted and checked for labels,
-contrast and keyboard reach."""
+a reconciliation with one planted difference, a dry run; then a tenant with every target: each one's card on
+the Overview (Intacct's sign-in, QuickBooks Desktop's last Web Connector session, QuickBooks Online's Connect)
+and an Intacct reconciliation with one planted difference. Every page is screenshotted and checked for
+labels, contrast and keyboard reach."""
 
 from __future__ import annotations
 
@@ -253,6 +255,90 @@ def test_the_console_in_a_browser(stack: LocalStack, browser: Any, screenshots: 
     wait_for(lambda: browser.current_url.rstrip("/").endswith("/console"), browser=browser)
     browser.get(f"{base}/activity")
     wait_for(lambda: "Sign in to LedgerBridge" in browser.page_source, browser=browser)
+
+
+def web_connector_session(stack: LocalStack, tenant_id: str) -> str:
+    """One Web Connector session of the tenant against the local API front (its own company file)."""
+    import requests
+
+    from sandbox.qbd.company import Company
+    from sandbox.qbd.webconnector import WebConnector
+
+    assert stack.front is not None
+    url = f"{stack.front.url}/qbwc/{tenant_id}"
+
+    def transport(action: str, body: str) -> tuple[int, str]:
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": action}
+        resp = requests.post(url, data=body.encode(), headers=headers, timeout=60)
+        return resp.status_code, resp.text
+
+    password = tenant_store.issue_credential(tenant_id, "connector")
+    return WebConnector(transport, Company(), tenant_id, password, sleep=lambda _s: None).run_session().closed
+
+
+def test_every_target_on_the_overview_and_an_intacct_reconciliation(
+    stack: LocalStack, browser: Any, screenshots: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from ledgerbridge.targets.qbd.settings import QbdSettings
+    from ledgerbridge.targets.qbo.settings import QboSettings
+    from sandbox.intacct import demo as intacct_demo
+
+    assert stack.front is not None
+    st, intacct = stack.sandboxes["servicetrade"], stack.sandboxes["intacct"]
+    tenant_id = intacct_demo.seed(stack)  # Sage Intacct, connected with stored credentials
+    tenant = tenant_store.load(tenant_id)
+    every = [*tenant.integrations, QbdSettings(entities=["invoice", "customer", "payment"]), QboSettings()]
+    tenant_store.save(tenant.model_copy(update={"integrations": every}))
+    assert web_connector_session(stack, tenant_id).startswith("OK: 0 sent")  # Desktop: payments looked up
+
+    # Three of the platform's invoices go to Intacct (the office sends them to accounting again).
+    chosen = sorted(st.state.invoices.values(), key=lambda i: i["id"])[:3]
+    for invoice in chosen:
+        invoice["status"] = "pending_accounting"
+    from ledgerbridge.jobs import SyncJob
+    from ledgerbridge.queues import publish_jobs
+
+    now = datetime.now(UTC)
+    publish_jobs(
+        [
+            SyncJob(tenant_id=tenant_id, target="intacct", entity="invoice", source_id=str(i["id"]),
+                    event_id=f"console-browser-{i['id']}-{now.timestamp()}", occurred_at=now)
+            for i in chosen
+        ]
+    )  # fmt: skip
+    stack.drain()
+    records = {r["RECORDID"]: r for r in intacct.invoices()}
+    assert {i["invoiceNumber"] for i in chosen} <= set(records), [r for r in records]
+
+    base = f"{stack.front.url}/console"
+    open_page(browser, base)
+    browser.find_element(By.ID, "credential").send_keys(tenant_store.issue_credential(tenant_id, "console"))
+    browser.find_element(By.XPATH, "//button[text()='Sign in']").click()
+    wait_for(lambda: browser.current_url.endswith("/console/overview"), browser=browser)
+    cards = {
+        c.find_element(By.TAG_NAME, "h2").text: c.text for c in browser.find_elements(By.CSS_SELECTOR, ".cards > div")
+    }
+    assert f"signed in to Intacct company {intacct.company.company_id}" in cards["Sage Intacct"]
+    assert "last Web Connector session ended" in cards["QuickBooks Desktop"]
+    assert "0 sent, 0 failed, 0 left for the next run" in cards["QuickBooks Desktop"]
+    assert "not connected" in cards["QuickBooks Online"] and "Connect" in cards["QuickBooks Online"]
+    check_page(browser, screenshots, "7-overview-every-target")
+
+    # The bookkeeper reverses (voids) one of them in Intacct: exactly that one new difference.
+    voided = records[chosen[0]["invoiceNumber"]]
+    period = datetime.strptime(voided["WHENCREATED"], "%m/%d/%Y").strftime("%Y-%m")
+    page = f"{base}/reconciliation?target=intacct&period={period}"
+    baseline = differing_numbers(browser, page)
+    intacct.company.invoices[voided["RECORDNO"]]["STATE"] = "Reversed"
+    differing = differing_numbers(browser, page)
+    assert differing - baseline == {voided["RECORDID"]}, (differing, baseline)
+    assert "voided in the ledger" in browser.page_source
+    check_page(browser, screenshots, "8-reconciliation-intacct")
+    browser.find_element(By.LINK_TEXT, "Download CSV").click()
+    report = wait_for(lambda: next(iter(browser.downloads.glob("reconciliation-intacct-*.csv")), None))
+    assert "voided in the ledger" in wait_for(lambda: report.read_text())
 
 
 def differing_numbers(browser: Any, page: str) -> set[str]:

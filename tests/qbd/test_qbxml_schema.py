@@ -57,6 +57,8 @@ def every_request() -> list[qbxml.Request]:
         qbxml.receive_payment_query("10", "2026-11-01T00:00:00+00:00"),
         qbxml.receive_payment_query("11", "2026-11-01T00:00:00+00:00", iterator_id="{abc}"),
         qbxml.txn_deleted_query("12", "2026-11-01T00:00:00+00:00"),
+        qbxml.invoice_period_query("13", "2026-11-01", "2026-11-30"),
+        qbxml.invoice_period_query("14", "2026-11-01", "2026-11-30", iterator_id="{abc}"),
     ]
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from ledgerbridge.console.html import Markup, h, tag
 from ledgerbridge.console.reconcile import reconcile, to_csv
-from ledgerbridge.console.targets import LedgerDocument
 from ledgerbridge.records import Invoice
 from ledgerbridge.state.mappings import Mapping
+from ledgerbridge.targets.base import LedgerDocument
 
 
 def invoice(number: str, total: str = "108.00", tax: str = "8.00", status: str = "processed", **kw: Any) -> Invoice:

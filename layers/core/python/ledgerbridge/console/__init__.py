@@ -4,8 +4,7 @@ sessions        sign-in (credential or one-time link) -> short-lived session coo
 activity        the sync log page by page (DynamoDB cursors), Retry and "retry all failed since"
 replay          dead-letter messages of the sync queues, listed and re-driven with their own event ids
 reconcile       platform invoices vs ledger documents for a period, differences explained (pure)
-targets         what the console needs from each accounting target (connection, ledger reads, dry run)
-qbo_adapter     that interface for QuickBooks Online
+targets         the tenant's targets through the registry's plug-ins (summary, ledger reader, connect, dry run)
 overview        the numbers on the first page
 html / pages    markup helpers and the pages themselves (pure: data in, HTML out)
 """

@@ -10,7 +10,7 @@ from typing import Any
 from ledgerbridge.console.activity import split_hint
 from ledgerbridge.console.html import Markup, join, table, tag, url
 from ledgerbridge.console.overview import Overview
-from ledgerbridge.console.reconcile import Row
+from ledgerbridge.console.reconcile import Report
 from ledgerbridge.console.replay import DeadLetter
 from ledgerbridge.state.exports import Manifest
 from ledgerbridge.state.synclog import Filters, LogEntry
@@ -29,6 +29,10 @@ NOTICES = {
     "retried-all": "Every failed record since that time was sent again.",
     "replayed": "The dead-letter messages were sent back to their queue with their original event ids.",
     "confirmed": "Import confirmed: those invoices are marked processed and will not be exported again.",
+    "connected": "Connected: the accounting system accepted the connection.",
+    "connect-refused": "Not connected: the consent was declined or could not be confirmed. Try Connect again.",
+    "connect-taken": "Not connected: that company is already connected to another LedgerBridge account.",
+    "connect-failed": "Not connected: the accounting system could not be reached or refused. Try again shortly.",
 }
 
 
@@ -80,7 +84,12 @@ def page(ctx: Ctx, current: str, title: str, *content: object) -> str:
         tag("nav", tag("ul", *links), aria_label="Console"),
         post_button(ctx, f"{ctx.base}/logout", "Sign out", secondary=True),
     )
-    notice = tag("p", NOTICES[ctx.notice], class_="notice", role="status") if ctx.notice in NOTICES else ""
+    failed = ctx.notice.startswith("connect-")  # a connect that did not go through is news to act on
+    notice = (
+        tag("p", NOTICES[ctx.notice], class_="error" if failed else "notice", role="alert" if failed else "status")
+        if ctx.notice in NOTICES
+        else ""
+    )
     return document(title, join([tag("h1", title), notice, *content]), ctx.base, header)
 
 
@@ -126,10 +135,12 @@ def message(base: str, title: str, text: str, link: str = "") -> str:
 def overview(ctx: Ctx, data: Overview) -> str:
     cards = []
     for c in data.connections:
+        s = c.summary
         action = (
-            tag("a", c.connect_label, href=f"{ctx.base}/connect/{c.target}", class_="button") if c.connect_label else ""
+            tag("a", s.connect_label, href=f"{ctx.base}/connect/{c.target}", class_="button") if s.connect_label else ""
         )
-        cards.append(tag("div", tag("h2", c.label), tag("p", badge(c.state)), tag("p", c.detail), action))
+        facts = tag("dl", *(tag("div", tag("dt", k), tag("dd", v)) for k, v in s.facts)) if s.facts else ""
+        cards.append(tag("div", tag("h2", c.label), tag("p", badge(s.state)), tag("p", s.detail), facts, action))
     if not cards:
         cards.append(tag("div", tag("h2", "Integrations"), tag("p", "No accounting integration is set up.")))
     exports = table(
@@ -323,13 +334,18 @@ def _target_form(ctx: Ctx, target: str, slug: str, field: tuple[str, str, str], 
     )
 
 
-def reconciliation(ctx: Ctx, target: str, period: str, rows: Sequence[Row] | None, error: str = "") -> str:
+def reconciliation(ctx: Ctx, target: str, period: str, report: Report | None, error: str = "") -> str:
     period_field = ("period", "Period (2025-11, 2025-W47 or a day)", period)
     form = _target_form(ctx, target, "reconciliation", period_field, "Reconcile")
     parts: list[object] = [form]
     if error:
         parts.append(tag("p", error, class_="error", role="alert"))
-    if rows is not None:
+    reading = report.reading if report is not None else None
+    if reading is not None and (reading.note or reading.as_of):
+        as_of = f"The ledger as it was at {reading.as_of[:16]}Z. " if reading.as_of else ""
+        parts.append(tag("p", as_of + reading.note, class_="hint", role="status"))
+    if report is not None and not report.reading.pending:
+        rows = report.rows
         differ = sum(1 for r in rows if not r.matched)
         parts.append(
             tag(

@@ -22,12 +22,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from ledgerbridge.console.targets import ConsoleTarget, LedgerDocument
+from ledgerbridge.console.targets import ConsoleTarget
 from ledgerbridge.exports import periods
 from ledgerbridge.exports.periods import Period
 from ledgerbridge.records import Invoice
 from ledgerbridge.state import mappings
 from ledgerbridge.state.mappings import Mapping as SyncMapping
+from ledgerbridge.targets.base import LedgerDocument, LedgerReading
 from ledgerbridge.tenants import Tenant
 
 CENT = Decimal("0.01")
@@ -165,10 +166,20 @@ class InvoiceSource(Protocol):
     def invoices(self, *, transaction_after: date, transaction_before: date) -> Iterable[Invoice]: ...
 
 
-def run(tenant: Tenant, target: ConsoleTarget, platform: InvoiceSource, period: str) -> tuple[Period, list[Row]]:
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    rows: list[Row]
+    reading: LedgerReading  # the ledger side: when it was read, and any note (rows are empty while pending)
+
+
+def run(tenant: Tenant, target: ConsoleTarget, platform: InvoiceSource, period: str) -> Report:
     """The report of one period ('2025-11', '2025-W47' or a day) for one target."""
     span = periods.parse(period)
+    reading = target.ledger_invoices(tenant, span.first, span.last)
+    if reading.pending:
+        return Report(span, [], reading)
     invoices = list(platform.invoices(transaction_after=span.first, transaction_before=span.last))
     found = {i.source_id: mappings.find(tenant.tenant_id, target.name, "invoice", i.source_id) for i in invoices}
     known = {source_id: m for source_id, m in found.items() if m is not None}
-    return span, reconcile(invoices, target.ledger_invoices(tenant, span.first, span.last), known)
+    return Report(span, reconcile(invoices, reading.documents, known), reading)

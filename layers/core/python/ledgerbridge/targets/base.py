@@ -27,15 +27,19 @@ is serializable) until the answer arrives, then settles it with `Engine.finish` 
 On the Plugin (None when the target has none):
   scheduled_jobs  the jobs the target wants from the hourly dispatch (catch-up, scheduled batch pushes)
   webhook         the target's own notifications: verify the signature, parse them into pull jobs
-  connection      connect / disconnect / status (an OAuth consent round trip, or stored credentials)
+  connection      connect / disconnect / status (an OAuth consent round trip, or stored credentials); an OAuth
+                  target's callback route is /oauth/<name>/callback
   downloads       files the customer fetches to set the target up (GET /tenants/{t}/targets/<name>/<file>)
+  summary         the tenant's connection as the console's Overview shows it (a TargetSummary)
+  ledger          the ledger's invoices of a period, for the console's reconciliation (a LedgerReader)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -231,8 +235,9 @@ class ConnectionStatus:
 class Connection(Protocol):
     """Connecting a tenant's account: OAuth consent (begin -> the target's page -> complete), or credentials."""
 
-    def begin(self, tenant_id: str, redirect_uri: str) -> str:
-        """The URL the customer's browser goes to next."""
+    def begin(self, tenant_id: str, redirect_uri: str, return_to: str = "") -> str:
+        """The URL the customer's browser goes to next. `return_to` is the console page the callback sends the
+        browser back to (a path of this API, checked by the target); "" = the callback answers JSON."""
         ...
 
     def complete(self, params: Mapping[str, str]) -> ConnectionStatus:
@@ -258,6 +263,49 @@ class Download(Protocol):
         ...
 
 
+# -- what the console shows (optional) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetSummary:
+    """A tenant's connection to the target, for people: the Overview's card."""
+
+    state: Literal["connected", "attention", "not_connected", "unknown"]
+    detail: str  # one sentence: connected to what, or what is wrong
+    facts: tuple[tuple[str, str], ...] = ()  # (label, value) lines: last session, company, credentials checked
+    connect_label: str = ""  # "Connect" / "Reconnect" when `connection.begin` starts a consent from the console
+
+
+@dataclass(frozen=True)
+class LedgerDocument:
+    """An invoice as the ledger holds it (the reconciliation compares these with the platform's)."""
+
+    target_id: str
+    number: str
+    customer: str
+    total: Decimal
+    tax: Decimal
+    balance: Decimal
+    voided: bool = False
+    version: str = ""  # the target's concurrency token where it keeps one: changes on every edit
+
+
+@dataclass(frozen=True)
+class LedgerReading:
+    """The ledger's invoices of a period, and when the ledger said so."""
+
+    documents: list[LedgerDocument]
+    as_of: str = ""  # ISO-8601 UTC of the reading; "" = read just now
+    note: str = ""  # what people should know about this reading (where it came from, a refresh requested)
+    pending: bool = False  # no reading yet: `note` says when one comes
+
+
+class LedgerReader(Protocol):
+    def invoices(self, tenant: Tenant, first: date, last: date) -> LedgerReading:
+        """Every invoice the ledger dates first..last (inclusive)."""
+        ...
+
+
 # -- the plug-in ------------------------------------------------------------------------------------------
 
 
@@ -272,7 +320,9 @@ class Plugin:
     webhook: WebhookIntake | None = None
     connection: Connection | None = None
     downloads: tuple[Download, ...] = ()
-    # Documents that depend on the tenant's own target settings (its accounts, dimensions, terms); the
+    summary: Callable[[Tenant], TargetSummary] | None = None
+    ledger: LedgerReader | None = None
+    # Documents that depend on the tenant's own target settings (Intacct: accounts, dimensions, terms); the
     # engine uses it instead of `documents` when given.
     documents_for: Callable[[Tenant], Documents] | None = None
 

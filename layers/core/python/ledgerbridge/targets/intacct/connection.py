@@ -138,7 +138,7 @@ def _no_consent() -> PermanentError:
 class IntacctConnection:
     """Connecting is storing credentials (no consent page): status checks them against Intacct."""
 
-    def begin(self, tenant_id: str, redirect_uri: str) -> str:
+    def begin(self, tenant_id: str, redirect_uri: str, return_to: str = "") -> str:
         raise _no_consent()
 
     def complete(self, params: Mapping[str, str]) -> ConnectionStatus:

@@ -127,7 +127,7 @@ def _iso(mdy: str) -> str:
     return datetime.strptime(mdy, "%m/%d/%Y").date().isoformat()
 
 
-def _items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+def invoice_lines(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     holder = record.get("ARINVOICEITEMS") or {}
     items = holder.get("arinvoiceitem", []) if isinstance(holder, Mapping) else []
     return [dict(items)] if isinstance(items, Mapping) else list(items)
@@ -136,7 +136,7 @@ def _items(record: Mapping[str, Any]) -> list[dict[str, Any]]:
 def invoice_document(record: Mapping[str, Any]) -> dict[str, Any]:
     """An ARINVOICE record (read with its ARINVOICEITEMS) in the shape IntacctDocuments.invoice builds."""
     lines = []
-    for item in _items(record):
+    for item in invoice_lines(record):
         line = {
             "glaccountno": item.get("ACCOUNTNO", ""),
             "amount": item.get("AMOUNT", ""),

@@ -1,4 +1,5 @@
-"""Sage Intacct as a plug-in (ledgerbridge.targets.base.Plugin): the registry's "intacct"."""
+"""Sage Intacct as a plug-in (ledgerbridge.targets.base.Plugin): the registry's "intacct". The console's
+Overview card and reconciliation read through console.py."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 from ledgerbridge.jobs import JobKind, SyncEntity, SyncJob
 from ledgerbridge.targets.base import Plugin
 from ledgerbridge.targets.intacct.connection import IntacctConnection, open_target, settings_of
+from ledgerbridge.targets.intacct.console import IntacctLedger, summary
 from ledgerbridge.targets.intacct.documents import IntacctDocuments
 from ledgerbridge.targets.intacct.settings import IntacctSettings
 from ledgerbridge.tenants import Tenant
@@ -45,4 +47,6 @@ PLUGIN = Plugin(
     open=open_target,
     scheduled_jobs=scheduled_jobs,
     connection=IntacctConnection(),
+    summary=summary,
+    ledger=IntacctLedger(),
 )

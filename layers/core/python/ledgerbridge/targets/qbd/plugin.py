@@ -3,7 +3,9 @@
 QuickBooks Desktop is written only inside a Web Connector session (service.py), never from a sync consumer,
 so this target's record-level Target answers from what LedgerBridge knows (its mappings) for dry runs, and
 refuses synchronous writes: the qbd consumer puts each job's Write, prepared by the sync engine, in the outbox
-instead (jobs.py), and the session settles it through the same engine (Engine.finish / Engine.reject).
+instead (jobs.py), and the session settles it through the same engine (Engine.finish / Engine.reject). The
+console's Overview card reads the last Web Connector session (console.py); its reconciliation asks the next
+session for the period's invoices (ledger.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from ledgerbridge.source import Platform
 from ledgerbridge.sync.engine import Engine
 from ledgerbridge.targets.base import Plugin, TargetRecord
 from ledgerbridge.targets.qbd import documents
+from ledgerbridge.targets.qbd.console import summary
+from ledgerbridge.targets.qbd.ledger import QbdLedger
 from ledgerbridge.targets.qbd.qwc import WebConnectorFile
 from ledgerbridge.targets.qbd.settings import QbdSettings
 from ledgerbridge.tenants import MappingSettings, Tenant
@@ -96,6 +100,8 @@ PLUGIN = Plugin(
     documents=QbdDocuments(),
     open=QbdTarget.for_tenant,
     downloads=(WebConnectorFile(),),
+    summary=summary,
+    ledger=QbdLedger(),
 )
 
 

@@ -25,6 +25,11 @@ CENT = Decimal("0.01")
 FIVE_PLACES = Decimal("0.00001")
 REQUEST_ID_MAX = 50
 INVOICE_RET_FIELDS = ("TxnID", "EditSequence", "RefNumber", "ExternalGUID", "CustomerRef", "Subtotal")
+# What the console's reconciliation compares (InvoiceRet, qbXML 12.0; Memo carries QuickBooks' "VOID:" mark).
+LEDGER_RET_FIELDS = (
+    "TxnID", "EditSequence", "TxnDate", "RefNumber", "CustomerRef", "Subtotal", "SalesTaxTotal",
+    "BalanceRemaining", "IsPaid", "Memo",
+)  # fmt: skip
 
 
 def money(value: Decimal | str) -> str:
@@ -129,6 +134,19 @@ def invoice_query(request_id: str, *, ref_numbers: Iterable[str] = (), txn_ids: 
     return request
 
 
+def invoice_period_query(
+    request_id: str, first: str, last: str, *, iterator_id: str = "", max_returned: int = 200
+) -> Request:
+    """InvoiceQuery of every invoice dated first..last (YYYY-MM-DD), paged with an iterator, without lines."""
+    request, window = _paged("InvoiceQuery", request_id, iterator_id, max_returned, "TxnDateRangeFilter")
+    _text(window, "FromTxnDate", first)
+    _text(window, "ToTxnDate", last)
+    rq = request.element
+    for name in LEDGER_RET_FIELDS:
+        _text(rq, "IncludeRetElement", name)
+    return request
+
+
 def _invoice_header(node: ET.Element, invoice: Mapping[str, Any], *, adding: bool) -> None:
     _ref(node, "CustomerRef", invoice["customer"])
     _ref(node, "ClassRef", invoice.get("class"))
@@ -189,12 +207,17 @@ def receive_payment_query(
     request_id: str, from_modified: str, *, iterator_id: str = "", max_returned: int = 100
 ) -> Request:
     """ReceivePaymentQuery of payments modified since the cursor, paged with an iterator."""
-    attrs = {"iterator": "Continue", "iteratorID": iterator_id} if iterator_id else {"iterator": "Start"}
-    request, rq = _rq("ReceivePaymentQuery", request_id, **attrs)
-    _text(rq, "MaxReturned", str(max_returned))
-    window = ET.SubElement(rq, "ModifiedDateRangeFilter")
+    request, window = _paged("ReceivePaymentQuery", request_id, iterator_id, max_returned, "ModifiedDateRangeFilter")
     _text(window, "FromModifiedDate", from_modified)
     return request
+
+
+def _paged(kind: str, request_id: str, iterator_id: str, max_returned: int, window: str) -> tuple[Request, ET.Element]:
+    """A query that starts (or continues) an iterator, with its date window element (the caller fills it)."""
+    attrs = {"iterator": "Continue", "iteratorID": iterator_id} if iterator_id else {"iterator": "Start"}
+    request, rq = _rq(kind, request_id, **attrs)
+    _text(rq, "MaxReturned", str(max_returned))
+    return request, ET.SubElement(rq, window)
 
 
 def txn_deleted_query(request_id: str, from_deleted: str) -> Request:

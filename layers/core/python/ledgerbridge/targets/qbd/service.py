@@ -23,7 +23,7 @@ from ledgerbridge.state import cursors, mappings, synclog
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.sync.engine import Action, Engine
 from ledgerbridge.targets.base import TargetRecord
-from ledgerbridge.targets.qbd import outbox, payments, qbxml, soap, tickets
+from ledgerbridge.targets.qbd import ledger, outbox, payments, qbxml, soap, tickets
 from ledgerbridge.targets.qbd.outbox import Entry
 from ledgerbridge.targets.qbd.plugin import engine_for
 from ledgerbridge.targets.qbd.session import Drain, Failed, Sink, Written, needed_keys, new_state
@@ -111,6 +111,9 @@ class Outcomes(Sink):
             message = payments.describe(txn_id, payment is None, outcome)
             synclog.write(synclog.LogEntry(self.tenant.tenant_id, TARGET, "payment", txn_id, "recorded", message))
 
+    def ledger(self, span: dict[str, Any], rets: list[dict[str, Any]], final: bool) -> None:
+        ledger.store(self.tenant.tenant_id, span, rets, final)
+
     def ours(self, entry: Entry, ret: dict[str, Any]) -> bool:
         mapping = mappings.find(self.tenant.tenant_id, TARGET, entry.entity, entry.source_id)
         return super().ours(entry, ret) or (mapping is not None and mapping.target_id == ret.get("TxnID"))
@@ -139,17 +142,20 @@ class Service:
         integration = self.tenant.integration("qbd")
         valid = user == self.tenant.tenant_id and tenant_store.check_credential(user, password, "connector")
         if not valid or integration is None:
+            if integration is not None:  # the console's Overview says the Web Connector's password was refused
+                tickets.refused(self.tenant.tenant_id, "the Web Connector's user name or password was not accepted")
             return ["", "nvu"]
         pull = "payment" in integration.entities
         pull_from = cursors.read(self.tenant.tenant_id, PAYMENT_CURSOR) if pull else None
         if pull and pull_from is None:
             pull_from = (datetime.now(UTC) - FIRST_PULL_LOOKBACK).isoformat(timespec="seconds")
-        if not pull and not outbox.has_work(self.tenant.tenant_id):
+        asked = ledger.requested(self.tenant.tenant_id)  # the console's reconciliation waits for a period
+        if not pull and asked is None and not outbox.has_work(self.tenant.tenant_id):
             return ["", "none"]
         session, previous = tickets.begin(self.tenant.tenant_id, {})
         if session is None:
             return ["", "busy"]
-        session.data = new_state(outbox.pending(self.tenant.tenant_id), previous, pull_from)
+        session.data = new_state(outbox.pending(self.tenant.tenant_id), previous, pull_from, asked)
         tickets.save(session)
         return [session.ticket, ""]
 

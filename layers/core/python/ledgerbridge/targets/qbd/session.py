@@ -19,10 +19,14 @@ EditSequence again and retry once; locked or busy -> pause with NoOp (QBWC asks 
 times, then leave it for the next session; anything else -> a permanent failure with QuickBooks' message.
 An HRESULT for a whole document (QuickBooks could not parse it) sends the same requests again one per
 round trip, so the one at fault is named and the rest go through.
+
+Last, when the console asked for a reconciliation, the invoices of its period (InvoiceQuery by TxnDate, paged):
+QuickBooks Desktop can only be read inside a session, so the answer is stored for the console (ledger.py).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -73,13 +77,22 @@ class Sink:
     def failed(self, outcome: Failed) -> None: ...
     def list_ok(self, doc: dict[str, Any], list_id: str) -> None: ...
     def payment(self, txn_id: str, payment: dict[str, Any] | None) -> None: ...
+    def ledger(self, span: dict[str, Any], rets: list[dict[str, Any]], final: bool) -> None:
+        """A page of the invoices of a period the console asked for (`span`: first, last, reading id)."""
+
     def ours(self, entry: Entry, ret: dict[str, Any]) -> bool:
         """Whether an invoice QuickBooks holds under the entry's RefNumber is the one we created."""
         return bool(ret.get("ExternalGUID") == entry.document.get("external_guid"))
 
 
-def new_state(entries: Iterable[Entry], previous: dict[str, Any] | None, payments_from: str | None) -> dict[str, Any]:
-    """The state of a new session over (at most WINDOW_MAX of) the waiting entries."""
+def new_state(
+    entries: Iterable[Entry],
+    previous: dict[str, Any] | None,
+    payments_from: str | None,
+    ledger_span: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The state of a new session over (at most WINDOW_MAX of) the waiting entries; `ledger_span` (first, last)
+    when the console asked for the invoices of a period."""
     taken = list(entries)[:WINDOW_MAX]
     names: dict[str, dict[str, Any]] = {}
     for entry in taken:
@@ -106,11 +119,35 @@ def new_state(entries: Iterable[Entry], previous: dict[str, Any] | None, payment
             "iterator": "",
             "high": "",
         },
+        "ledger": {
+            "phase": "todo" if ledger_span else "off",
+            "first": ledger_span[0] if ledger_span else "",
+            "last": ledger_span[1] if ledger_span else "",
+            "id": uuid.uuid4().hex[:12],
+            "iterator": "",
+            "page": 0,
+        },
         "pauses": 0,
         "noop": False,
         "next_id": 0,
         "last_error": "",
         "round_trips": 0,
+    }
+
+
+def summary(data: dict[str, Any]) -> dict[str, Any]:
+    """What a session did, for people (the console's Overview): records by phase, requests sent, round trips,
+    the payments pull, and the last error."""
+    phases: dict[str, int] = {}
+    for rec in data.get("records", {}).values():
+        phases[rec["phase"]] = phases.get(rec["phase"], 0) + 1
+    return {
+        "records": len(data.get("records", {})),
+        "phases": phases,
+        "requests": int(data.get("next_id", 0)),
+        "round_trips": int(data.get("round_trips", 0)),
+        "payments": (data.get("payments") or {}).get("phase", "off"),
+        "last_error": str(data.get("last_error") or ""),
     }
 
 
@@ -145,9 +182,11 @@ class Drain:
         return dict(self.data["records"])
 
     def percent(self) -> int:
-        total = len(self.data["order"]) + (0 if self.data["payments"]["phase"] == "off" else 1)
+        ledger = str(self.data.get("ledger", {}).get("phase", "off"))
+        total = len(self.data["order"]) + (0 if self.data["payments"]["phase"] == "off" else 1) + (ledger != "off")
         settled = sum(1 for r in self.data["records"].values() if r["phase"] in SETTLED)
         settled += self.data["payments"]["phase"] in ("done", "off")
+        settled += ledger == "done"
         if total == 0 or settled >= total:
             return 100
         return min(99, settled * 100 // total)
@@ -180,7 +219,7 @@ class Drain:
         out += self._list_adds(solo, limit if limit is None else limit - len(out))
         out += self._lookups(solo, limit if limit is None else limit - len(out))
         if not out and self._all_settled():
-            out += self._payments()
+            out += self._payments() or self._ledger()
         if solo and out:  # the suspects are tried one per round trip
             sent = {k for flight in self.data["in_flight"].values() for k in flight["keys"]}
             self.data["solo"] = [k for k in self.data["solo"] if k not in sent]
@@ -305,6 +344,13 @@ class Drain:
             return [qbxml.txn_deleted_query(request_id, pay["from"])]
         return []
 
+    def _ledger(self) -> list[qbxml.Request]:
+        span = self.data.get("ledger", {})
+        if span.get("phase") != "todo":
+            return []
+        request_id = self._request_id("ledger", [])
+        return [qbxml.invoice_period_query(request_id, span["first"], span["last"], iterator_id=span["iterator"])]
+
     def _all_settled(self) -> bool:
         return all(r["phase"] in SETTLED or r["phase"] == PAUSED for r in self.data["records"].values())
 
@@ -347,6 +393,10 @@ class Drain:
             if op == "payments" or op == "deleted":
                 self.data["payments"]["phase"] = "done"
                 self.data["last_error"] = f"payments could not be read: {why}"
+                return
+            if op == "ledger":
+                self.data["ledger"]["phase"] = "done"
+                self.data["last_error"] = f"the invoices for the reconciliation could not be read: {why}"
                 return
             culprit = one[0]
             self.data["last_error"] = f"{why} for {culprit}"
@@ -498,6 +548,20 @@ class Drain:
         else:
             self.data["last_error"] = f"deleted payments could not be read: {self._error_text(reply)}"
         pay["phase"] = "done"
+
+    def _on_ledger(self, keys: list[str], reply: qbxml.Reply, outcome: Verdict) -> None:
+        span = self.data["ledger"]
+        if outcome not in (Verdict.OK, Verdict.NO_MATCH):
+            span["phase"] = "done"
+            self.data["last_error"] = (
+                f"the invoices for the reconciliation could not be read: {self._error_text(reply)}"
+            )
+            return
+        span["iterator"] = reply.iterator_id if reply.remaining > 0 else ""
+        span["page"] += 1
+        self.sink.ledger(span, list(reply.rets), final=not span["iterator"])
+        if not span["iterator"]:
+            span["phase"] = "done"
 
     # ------------------------------------------------------------------ outcomes
     def _settle(self, key: str, outcome: Written) -> None:

@@ -4,7 +4,8 @@ session per tenant (a second Web Connector, or a second run, is told `busy`).
 A ticket is a random GUID handed out by authenticate; it expires SESSION_IDLE_S after its last call, and
 every call checks it. The session state (session.py) is saved with it after each call, so any Lambda
 instance can answer the next call. The tenant record remembers the last ticket, so a new session can see
-what the previous one had sent when it died (an InvoiceAdd whose answer never came back).
+what the previous one had sent when it died (an InvoiceAdd whose answer never came back), and when that
+session started and ended with a summary of what it did (the console's Overview reads it: `last`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
+from ledgerbridge.targets.qbd.session import summary
 
 TARGET = "qbd"
 
@@ -49,7 +52,13 @@ def begin(tenant_id: str, data: dict[str, Any]) -> tuple[Ticket | None, dict[str
     lock = get(*_lock_key(tenant_id).values())
     try:
         state().put_item(
-            Item={**_lock_key(tenant_id), "ticket": ticket, "expires": int(now + SESSION_IDLE_S), "live": True},
+            Item={
+                **_lock_key(tenant_id),
+                "ticket": ticket,
+                "expires": int(now + SESSION_IDLE_S),
+                "live": True,
+                "started": _iso(now),
+            },
             ConditionExpression="attribute_not_exists(pk) OR live = :no OR expires < :now",
             ExpressionAttributeValues={":no": False, ":now": int(now)},
         )
@@ -57,6 +66,7 @@ def begin(tenant_id: str, data: dict[str, Any]) -> tuple[Ticket | None, dict[str
         if not is_conditional_failure(exc):
             raise
         return None, None
+    state().delete_item(Key=_refused_key(tenant_id))  # signed in again: an earlier refusal is history
     previous = None
     if lock is not None and lock.get("ticket"):
         item = get(*_key(str(lock["ticket"])).values())
@@ -64,6 +74,51 @@ def begin(tenant_id: str, data: dict[str, Any]) -> tuple[Ticket | None, dict[str
     opened = Ticket(ticket, tenant_id, data)
     save(opened)
     return opened, previous
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class LastSession:
+    """The tenant's latest Web Connector session, as the Overview shows it."""
+
+    started: str  # ISO-8601 UTC ("" for a session begun before this was recorded)
+    ended: str  # "" while live, or when it stopped answering without closing
+    live: bool  # a Web Connector is in a session right now
+    last_call: str  # when it last called (the session's idle expiry minus its allowance)
+    summary: dict[str, Any]  # session.summary of its state; {} when no longer kept
+
+
+def last(tenant_id: str) -> LastSession | None:
+    """The latest session; None when the Web Connector has never opened one."""
+    lock = get(*_lock_key(tenant_id).values())
+    if lock is None or not lock.get("ticket"):
+        return None
+    ended = str(lock.get("ended") or "")
+    kept = lock.get("summary")
+    if not kept:  # live, or stopped without closing: what its state says so far (kept KEEP_S)
+        item = get(*_key(str(lock["ticket"])).values())
+        kept = json.dumps(summary(json.loads(item["data"]))) if item is not None else "{}"
+    live = bool(lock.get("live")) and int(lock["expires"]) >= time.time()
+    last_call = _iso(int(lock["expires"]) - SESSION_IDLE_S)
+    return LastSession(str(lock.get("started") or ""), ended, live, last_call, json.loads(str(kept)))
+
+
+def _refused_key(tenant_id: str) -> dict[str, str]:
+    return {"pk": f"TENANT#{tenant_id}#QBD", "sk": "REFUSED"}
+
+
+def refused(tenant_id: str, why: str) -> None:
+    """A Web Connector that was turned away at authenticate (its password), for the console to say so."""
+    state().put_item(Item={**_refused_key(tenant_id), "at": _iso(time.time()), "why": why})
+
+
+def last_refusal(tenant_id: str) -> tuple[str, str] | None:
+    """(when, why) of a refused authenticate since the last session began; None if none."""
+    item = get(*_refused_key(tenant_id).values())
+    return (str(item["at"]), str(item["why"])) if item is not None else None
 
 
 def load(ticket: str) -> Ticket | None:
@@ -96,14 +151,21 @@ def save(session: Ticket, live: bool = True) -> None:
 
 
 def end(session: Ticket) -> None:
-    """Close the session: its state stays readable for the next one, the tenant is free again."""
+    """Close the session: its state stays readable for the next one, the tenant is free again, and the lock
+    keeps when it ended and what it did."""
     save(session, live=False)
     try:
         state().update_item(
             Key=_lock_key(session.tenant_id),
-            UpdateExpression="SET live = :no",
+            UpdateExpression="SET live = :no, ended = :at, #summary = :s",
             ConditionExpression="ticket = :t",
-            ExpressionAttributeValues={":no": False, ":t": session.ticket},
+            ExpressionAttributeNames={"#summary": "summary"},
+            ExpressionAttributeValues={
+                ":no": False,
+                ":t": session.ticket,
+                ":at": _iso(time.time()),
+                ":s": json.dumps(summary(session.data)),
+            },
         )
     except ClientError as exc:
         if not is_conditional_failure(exc):

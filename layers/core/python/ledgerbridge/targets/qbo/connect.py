@@ -5,6 +5,10 @@ The `state` parameter binds the consent round trip to the tenant: `{tenant}.{non
 HMAC-SHA256 over tenant and nonce keyed from the app's client secret. The nonce is stored (state.keys.oauth_state,
 10-minute TTL, with the redirect URI used) and deleted under a condition when the
 callback consumes it, so a forged state fails the MAC and a replayed one finds nothing: both are refused.
+
+A consent started from the console also stores where to send the browser back (`return_to`): only this API's
+own console Overview path is accepted, when stored and again before redirecting, so the callback can never
+become an open redirect (OWASP, Unvalidated Redirects and Forwards). API-started flows get JSON as before.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -39,6 +44,13 @@ from ledgerbridge.tenants import secret_name
 STATE_TTL_S = 600  # the consent screen has ten minutes
 CALLBACK_PATH = "/oauth/qbo/callback"
 _STATE_CONTEXT = b"ledgerbridge/qbo/oauth-state/v1"
+# The console's Overview, optionally behind an API Gateway stage: the only page a callback returns to.
+RETURN_TO = re.compile(r"(/[A-Za-z0-9_-]{1,64})?/console/overview")
+
+
+def safe_return_to(value: str) -> str:
+    """`value` when it is the console's Overview path of this API, else "" (answer JSON)."""
+    return value if RETURN_TO.fullmatch(value) else ""
 
 
 class RealmTaken(LedgerBridgeError):
@@ -72,9 +84,12 @@ def _mac(key: bytes, tenant_id: str, nonce: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def begin(tenant_id: str, request_redirect_uri: str, oauth: OAuthClient | None = None) -> str:
+def begin(tenant_id: str, request_redirect_uri: str, oauth: OAuthClient | None = None, return_to: str = "") -> str:
     """Intuit's authorize URL for this tenant. The app secret's redirect_uri wins over the one derived from
-    the request (Intuit only redirects to registered URIs, so a deployment pins it)."""
+    the request (Intuit only redirects to registered URIs, so a deployment pins it). `return_to`: the console
+    page the callback redirects to; anything but the console's Overview path is refused."""
+    if return_to and not safe_return_to(return_to):
+        raise InvalidInput("return_to must be the console's Overview path", "return_to")
     oauth = oauth or OAuthClient.from_config()
     redirect_uri = oauth.credentials.redirect_uri or request_redirect_uri
     nonce = secrets.token_urlsafe(24)
@@ -83,6 +98,7 @@ def begin(tenant_id: str, request_redirect_uri: str, oauth: OAuthClient | None =
         Item={
             **keys.oauth_state(tenant_id, nonce),
             "redirect_uri": redirect_uri,
+            "return_to": return_to,
             "created": datetime.now(UTC).isoformat(),
             "ttl": ttl_in(STATE_TTL_S),
         }
@@ -90,8 +106,8 @@ def begin(tenant_id: str, request_redirect_uri: str, oauth: OAuthClient | None =
     return oauth.authorization_url(value, redirect_uri)
 
 
-def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str]:
-    """(tenant id, redirect URI) of a genuine, unused, unexpired state; InvalidInput otherwise."""
+def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str, str]:
+    """(tenant id, redirect URI, return_to) of a genuine, unused, unexpired state; InvalidInput otherwise."""
     tenant_id, _, rest = state_value.partition(".")
     nonce, _, mac = rest.partition(".")
     if not (tenant_id and nonce and mac) or not same(mac, _mac(_key(oauth), tenant_id, nonce)):
@@ -109,7 +125,7 @@ def _consume(state_value: str, oauth: OAuthClient) -> tuple[str, str]:
     item = live(old.get("Attributes"))
     if item is None:
         raise InvalidInput("this connect link has expired; start again from LedgerBridge", "state")
-    return tenant_id, str(item["redirect_uri"])
+    return tenant_id, str(item["redirect_uri"]), safe_return_to(str(item.get("return_to") or ""))
 
 
 def complete(
@@ -118,8 +134,29 @@ def complete(
     """The OAuth callback: check the state, exchange the code, prove the new token opens `realm_id` (the query
     parameter alone proves nothing: anyone can edit it), and only then link realm and tenant. Every failure
     before that point gets one answer, so the callback never tells whether a company is taken."""
+    done, _ = finish(state_value, code, realm_id, error, oauth)
+    if isinstance(done, LedgerBridgeError):
+        raise done
+    return done
+
+
+def finish(
+    state_value: str, code: str, realm_id: str, error: str = "", oauth: OAuthClient | None = None
+) -> tuple[Connection | LedgerBridgeError, str]:
+    """`complete`, and the console page to return to ("" = answer JSON). For a flow started from the console, a
+    refusal after the state was consumed is returned rather than raised, so the console can say what happened;
+    a state that is not genuine is always raised (nobody to return to)."""
     oauth = oauth or OAuthClient.from_config()
-    tenant_id, redirect_uri = _consume(state_value, oauth)
+    tenant_id, redirect_uri, return_to = _consume(state_value, oauth)
+    try:
+        return _connect(tenant_id, redirect_uri, code, realm_id, error, oauth), return_to
+    except LedgerBridgeError as exc:
+        if not return_to:
+            raise
+        return exc, return_to
+
+
+def _connect(tenant_id: str, redirect_uri: str, code: str, realm_id: str, error: str, oauth: OAuthClient) -> Connection:
     if error:
         raise InvalidInput(f"QuickBooks did not grant access ({error})", "error")
     if not code or not realm_id.isdigit():
@@ -256,8 +293,8 @@ def _status(found: Connection | Status) -> ConnectionStatus:
 class QboConnection:
     """The OAuth flow above as the plug-in's Connection (targets.base): the account is the realm id."""
 
-    def begin(self, tenant_id: str, redirect_uri: str) -> str:
-        return begin(tenant_id, redirect_uri)
+    def begin(self, tenant_id: str, redirect_uri: str, return_to: str = "") -> str:
+        return begin(tenant_id, redirect_uri, return_to=return_to)
 
     def complete(self, params: Mapping[str, str]) -> ConnectionStatus:
         state_value = params.get("state", "")

@@ -3,7 +3,7 @@
 The Target (target.QboTarget) pushes records one by one and in batches, pulls payments back and catches up
 through CDC; the hourly plan (catchup.scheduled_jobs) asks for catch-ups and scheduled batch pushes; Intuit's
 webhooks (webhook.QboWebhook) become pull jobs; connecting a company is the OAuth flow (connect.QboConnection),
-served by the connect function.
+served by the connect function; the console's Overview card and reconciliation read through console.py.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from ledgerbridge.targets.base import Plugin
 from ledgerbridge.targets.qbo.catchup import scheduled_jobs
 from ledgerbridge.targets.qbo.connect import QboConnection
+from ledgerbridge.targets.qbo.console import QboLedger, summary
 from ledgerbridge.targets.qbo.documents import QboDocuments
 from ledgerbridge.targets.qbo.settings import QboSettings
 from ledgerbridge.targets.qbo.target import QboTarget
@@ -25,4 +26,6 @@ PLUGIN = Plugin(
     scheduled_jobs=scheduled_jobs,
     webhook=QboWebhook(),
     connection=QboConnection(),
+    summary=summary,
+    ledger=QboLedger(),
 )
