@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -23,10 +22,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 from pydantic import ValidationError
 
 from ledgerbridge import aws
-from ledgerbridge.errors import PermanentError, TransientError
+from ledgerbridge.errors import PermanentError, TransientError, UnknownTenant
 from ledgerbridge.jobs import SyncJob
-from ledgerbridge.observability import logger
+from ledgerbridge.observability import logger, metrics
 from ledgerbridge.state import synclog
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 MAX_RECEIVES = 5  # template.yaml RedrivePolicy maxReceiveCount
 BASE_DELAY_S = 2
@@ -74,6 +76,11 @@ def once_per_event(
 
 
 def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) -> dict[str, list[dict[str, str]]]:
+    # Imported where used (make bench, coldstart): the batch package loads every event source's data classes and
+    # parser models.
+    from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
     # Report an all-failed batch as failures too (not as an exception), so the release below still runs.
     processor.raise_on_entire_batch_failure = False
@@ -90,6 +97,9 @@ def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) 
         receives = int(record.attributes.approximate_receive_count or "1")
         try:
             run(job)
+            return
+        except UnknownTenant as exc:
+            dropped_for_unknown_tenant("sync", job.tenant_id, record.message_id, exc)
             return
         except PermanentError as exc:  # e.g. the tenant is not connected: record it, never retry it
             hint = f" What to fix: {exc.hint}" if exc.hint else ""
@@ -124,6 +134,17 @@ def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) 
         if message_id not in backed_off and message_id in records:
             _set_visibility(records[message_id], 0)
     return response
+
+
+def dropped_for_unknown_tenant(kind: str, tenant_id: str, message_id: str, exc: Exception) -> None:
+    """A job whose tenant does not exist (deleted after it was queued) can never run: a permanent failure,
+    logged and counted (UnknownTenantJobs), its message deleted rather than retried into the DLQ. The
+    tenant's sync log went with the tenant, so the log line and the metric are its record."""
+    logger.error(
+        f"{kind} job for an unknown tenant dropped (permanent, not retried)",
+        extra={"tenant_id": tenant_id, "message_id": message_id, "error": str(exc)},
+    )
+    metrics.add_metric(name="UnknownTenantJobs", unit=MetricUnit.Count, value=1)
 
 
 def _set_visibility(record: SQSRecord, seconds: int) -> None:
