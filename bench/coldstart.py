@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUNDS = 5
+ROUNDS = 7
 BASELINE = "import boto3; boto3.client('sqs', region_name='us-east-1')"
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
