@@ -41,7 +41,9 @@ SourceId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # defer_build: validators are built on a record's first validation, not at import; many functions import
+    # these models (through the targets' documents) on paths that never read a platform record (make bench).
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 class Address(Record):
