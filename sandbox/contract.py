@@ -161,6 +161,8 @@ def apply(method: str, path: str, operation: dict[str, Any]) -> None:
             "description": "Started from the console: back to its Overview with a notice of the outcome",
             "headers": {"Location": {"schema": {"type": "string"}}},
         }
+    if "202" in generated and success != 202:  # a bounded route's partial answer (its resolver describes it)
+        responses["202"] = generated["202"]
     body_errors = {415} if "requestBody" in operation else set()
     for status in sorted({*errors, *body_errors, 400, 404}):
         responses[str(status)] = {"description": _DESCRIPTIONS[status], "content": _json(ERROR)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -108,12 +109,16 @@ def dry_run(tenant_id: str, request: DryRunRequest) -> dict[str, Any]:
     """What a sync would do now, with a field-level diff; writes nothing."""
     tenant = tenant_store.load(tenant_id)
     engine = engine_for(tenant, admin.integration_plugin(tenant, request.target))
+    # The first MAX_DRY_RUN only: the listing stops paging there, so a big tenant's dry run stays bounded.
     ids = request.invoice_ids or [
         i.source_id
-        for i in platform_for(tenant).invoices(
-            status=request.status,
-            transaction_after=request.transaction_after,
-            transaction_before=request.transaction_before,
+        for i in islice(
+            platform_for(tenant).invoices(
+                status=request.status,
+                transaction_after=request.transaction_after,
+                transaction_before=request.transaction_before,
+            ),
+            MAX_DRY_RUN,
         )
     ]
     return {"plan": plan_report(engine, "invoice", ids[:MAX_DRY_RUN])}

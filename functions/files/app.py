@@ -3,6 +3,7 @@
 GET  /tenants/{tenant_id}/exports                           the tenant's exports with their manifests
 GET  /tenants/{tenant_id}/exports/{export_id}/download      302 to a presigned GET (?part=errors: the error file)
 POST /tenants/{tenant_id}/exports/{export_id}/confirm       the file is imported: invoices become processed
+                                                            (bounded: 202 while some remain; POST again)
 PUT  /tenants/{tenant_id}/layouts/{layout_name}             save a custom layout (400 names the field path)
 GET  /tenants/{tenant_id}/targets/{target}/{name}           a target's setup file (its plug-in's `downloads`)
 GET  /openapi.json                                          this API's OpenAPI document
@@ -10,6 +11,7 @@ GET  /openapi.json                                          this API's OpenAPI d
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -32,6 +34,8 @@ ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the 
 
 app = make_resolver()
 LAYOUT_MAX_BYTES = 256 * 1024
+CONFIRM_LIMIT = 500  # invoices one confirm call marks (a platform PUT each); a bigger export takes more calls
+CONFIRM_SPARE_S = 8.0  # a confirm call stops marking this long before the function's 29 s timeout
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -69,7 +73,17 @@ def download(
     )
 
 
-@app.post("/tenants/<tenant_id>/exports/<export_id>/confirm")
+@app.post(
+    "/tenants/<tenant_id>/exports/<export_id>/confirm",
+    responses={
+        200: {"description": "Confirmed: the manifest (`status` confirmed, `remaining` 0). Repeatable."},
+        202: {
+            "description": f"Confirmed in part: a call marks at most {CONFIRM_LIMIT} invoices. The manifest "
+            "(`status` still ready) with `confirmed_records` marked so far and `remaining`; POST again to go on "
+            "(docs/exports.md, Confirm)."
+        },
+    },
+)
 def confirm(tenant_id: str, export_id: str) -> Response[Any]:
     _authorize(tenant_id)
     platform: list[Any] = []
@@ -79,13 +93,17 @@ def confirm(tenant_id: str, export_id: str) -> Response[Any]:
             platform.append(wiring.platform_for(tenant_store.load(tenant_id)))
         platform[0].set_invoice_status(invoice_id, "processed")
 
+    left_s = app.lambda_context.get_remaining_time_in_millis() / 1000
+    deadline = time.monotonic() + left_s - CONFIRM_SPARE_S
     try:
-        manifest = files.confirm_import(tenant_id, export_id, mark_processed)
+        manifest = files.confirm_import(tenant_id, export_id, mark_processed, CONFIRM_LIMIT, deadline)
     except TransientError as exc:
         raise HttpError(503, f"the field-service platform is unavailable; try again: {exc}") from exc
     except PermanentError as exc:
         raise HttpError(409, f"the field-service platform refused the update: {exc}") from exc
-    return Response(status_code=200, content_type="application/json", body=files.public(manifest))
+    remaining = files.confirm_remaining(manifest)
+    body = {**files.public(manifest), "remaining": remaining}
+    return Response(status_code=202 if remaining else 200, content_type="application/json", body=body)
 
 
 @app.put("/tenants/<tenant_id>/layouts/<layout_name>")

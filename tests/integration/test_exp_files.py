@@ -185,6 +185,40 @@ def test_confirm_marks_invoices_processed(ran: dict[str, Any], st: SandboxServer
     assert len([r for r in st.requests if r.method == "PUT" and r.path.startswith("/api/invoice/")]) == 5
 
 
+def test_a_confirm_bigger_than_one_call_goes_on_over_several_marking_each_invoice_once(
+    ran: dict[str, Any], st: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler("FilesFunction")
+    monkeypatch.setattr(sys.modules["lb_function_files"], "CONFIRM_LIMIT", 2)  # 5 invoices: calls of 2, 2, 1
+    export_id = ran["invoices"].export_id
+    path = f"/tenants/acme-fire/exports/{export_id}/confirm"
+
+    def puts() -> list[str]:
+        done = [r for r in st.requests if r.method == "PUT" and r.path.startswith("/api/invoice/") and r.status < 300]
+        return [r.path for r in done]
+
+    answers = [call_api("POST", path, headers=auth(ran["cred"])) for _ in range(2)]
+    assert [(s, d["status"], d["confirmed_records"], d["remaining"]) for s, _, d in answers] == [
+        (202, "ready", 2, 3),
+        (202, "ready", 4, 1),
+    ]
+    days = [day for day, _ids in exports.delivered("acme-fire", export_id)]
+    assert exports.imported("acme-fire", "ar_invoices", days) == {}  # recorded as imported by the last call only
+    # The platform refuses the last PUT past the client's own retries (4 attempts): the call answers 503.
+    st.fail_next(4, status=503, path_prefix="/api/invoice/", method="PUT")
+    status, _, data = call_api("POST", path, headers=auth(ran["cred"]))
+    assert status == 503 and exports.load("acme-fire", export_id).confirmed_records == 4
+    status, _, data = call_api("POST", path, headers=auth(ran["cred"]))
+    assert (status, data["status"], data["confirmed_records"], data["remaining"]) == (200, "confirmed", 5, 0)
+
+    ids = [i for _d, chunk in exports.delivered("acme-fire", export_id) for i in chunk]
+    succeeded = puts()
+    assert sorted(succeeded) == sorted(f"/api/invoice/{i}" for i in ids)  # each once: none twice, none lost
+    assert {st.state.invoices[int(i)]["status"] for i in ids} == {"processed"}
+    again, _, data = call_api("POST", path, headers=auth(ran["cred"]))
+    assert again == 200 and data["remaining"] == 0 and puts() == succeeded
+
+
 def test_confirm_a_held_export_is_400(aws: Any, st: SandboxServer) -> None:
     tenant = tenant_for(st, policy="hold_run")
     held = run(tenant, "labor_hours", st=st)

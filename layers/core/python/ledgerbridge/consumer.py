@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -23,12 +22,15 @@ from aws_lambda_powertools.utilities.idempotency import (
 from pydantic import BaseModel, ValidationError
 
 from ledgerbridge import aws
-from ledgerbridge.errors import PermanentError, TransientError
+from ledgerbridge.errors import PermanentError, TransientError, UnknownTenant
 from ledgerbridge.jobs import SyncJob
-from ledgerbridge.observability import logger
+from ledgerbridge.observability import logger, metrics
 from ledgerbridge.state import synclog
 
 Job = TypeVar("Job", bound=BaseModel)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 MAX_RECEIVES = 5  # template.yaml RedrivePolicy maxReceiveCount
 BASE_DELAY_S = 2
@@ -85,7 +87,14 @@ def consume(
     """The one retry policy of every FIFO consumer (sync and export queues): each message is parsed as `model`
     and handed to `handle`; whatever `handle` raises goes back to SQS with the backoff above (not on the last
     receive: the redrive policy then moves it to the DLQ). `retrying(job, error, receives, delay)` is told
-    first (delay None on the last attempt), inside the except block, so it may log the traceback."""
+    first (delay None on the last attempt), inside the except block, so it may log the traceback. A job whose
+    tenant no longer exists is dropped as permanent (dropped_for_unknown_tenant)."""
+    # Imported where used (make bench, coldstart): the batch package loads every event source's data classes and
+    # parser models.
+    from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    kind = model.__name__.removesuffix("Job").lower()  # "sync", "export"
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
     # Report an all-failed batch as failures too (not as an exception), so the release below still runs.
     processor.raise_on_entire_batch_failure = False
@@ -100,6 +109,8 @@ def consume(
             return
         try:
             handle(job)
+        except UnknownTenant as exc:
+            dropped_for_unknown_tenant(kind, str(getattr(job, "tenant_id", "")), record.message_id, exc)
         except Exception as exc:
             receives = int(record.attributes.approximate_receive_count or "1")
             delay = None
@@ -148,6 +159,17 @@ def process(event: dict[str, Any], context: Any, run: Callable[[SyncJob], Any]) 
             synclog.for_job(job, "retrying", f"attempt {receives} failed ({reason}); retrying in {delay} s")
 
     return consume(event, context, SyncJob, handle, retrying)
+
+
+def dropped_for_unknown_tenant(kind: str, tenant_id: str, message_id: str, exc: Exception) -> None:
+    """A job whose tenant does not exist (deleted after it was queued) can never run: a permanent failure,
+    logged and counted (UnknownTenantJobs), its message deleted rather than retried into the DLQ. The
+    tenant's sync log went with the tenant, so the log line and the metric are its record."""
+    logger.error(
+        f"{kind} job for an unknown tenant dropped (permanent, not retried)",
+        extra={"tenant_id": tenant_id, "message_id": message_id, "error": str(exc)},
+    )
+    metrics.add_metric(name="UnknownTenantJobs", unit=MetricUnit.Count, value=1)
 
 
 def _set_visibility(record: SQSRecord, seconds: int) -> None:

@@ -11,6 +11,10 @@ class NotFound(LedgerBridgeError):
     """A tenant, record or file that does not exist (or is not the caller's)."""
 
 
+class UnknownTenant(NotFound):
+    """No tenant by that id (never created, or deleted since a job for it was queued): nothing to retry."""
+
+
 class InvalidInput(LedgerBridgeError):
     """Input that can never succeed as given; `field` names the culprit."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from time import monotonic
 from typing import Any, Literal
 
 from ledgerbridge.errors import InvalidInput, NotFound
@@ -43,10 +44,20 @@ def download_link(s3: Any, bucket: str, tenant_id: str, export_id: str, part: Pa
     return url
 
 
-def confirm_import(tenant_id: str, export_id: str, mark_processed: Callable[[str], None]) -> Manifest:
+def confirm_import(
+    tenant_id: str,
+    export_id: str,
+    mark_processed: Callable[[str], None],
+    limit: int | None = None,
+    deadline: float | None = None,
+) -> Manifest:
     """The customer says the file is in their books: its invoices become `processed` in the platform
     (so the next run never picks them up) and every record it delivered is remembered as imported (so no
-    later run exports it again). Safe to repeat: a retry after a timeout finishes the job."""
+    later run exports it again). Safe to repeat: a retry after a timeout finishes the job.
+
+    Bounded (`limit` invoices, or until the `deadline` on time.monotonic, at least one): a big export is
+    confirmed over several calls. The manifest counts the invoices marked so far (`confirmed_records`, in
+    the delivered order) and stays `ready` until the last one; each call goes on where the last stopped."""
     manifest = exports.load(tenant_id, export_id)
     if manifest.status == "confirmed":
         return manifest
@@ -57,13 +68,34 @@ def confirm_import(tenant_id: str, export_id: str, mark_processed: Callable[[str
         )
     chunks = list(exports.delivered(tenant_id, export_id))
     if manifest.connection == "ar_invoices":
-        for _day, ids in chunks:
-            for invoice_id in ids:
-                mark_processed(invoice_id)
+        ids = [invoice_id for _day, day_ids in chunks for invoice_id in day_ids]
+        done = manifest.confirmed_records
+        stop = len(ids) if limit is None else min(len(ids), done + max(1, limit))
+        try:
+            while done < stop and (deadline is None or done == manifest.confirmed_records or monotonic() < deadline):
+                mark_processed(ids[done])
+                done += 1
+        finally:  # a failure keeps what was marked: the retry goes on from there
+            if manifest.confirmed_records < done < len(ids):
+                manifest = manifest.model_copy(update={"confirmed_records": done})
+                exports.save(manifest)
+        if done < len(ids):
+            return manifest
     exports.mark_imported(tenant_id, manifest.connection, export_id, chunks)
-    confirmed = manifest.model_copy(update={"status": "confirmed", "confirmed_at": datetime.now(UTC).isoformat()})
+    confirmed = manifest.model_copy(
+        update={
+            "status": "confirmed",
+            "confirmed_at": datetime.now(UTC).isoformat(),
+            "confirmed_records": sum(len(ids) for _day, ids in chunks),
+        }
+    )
     exports.save(confirmed)
     return confirmed
+
+
+def confirm_remaining(manifest: Manifest) -> int:
+    """Invoices a confirm in progress has still to mark (0 once confirmed)."""
+    return 0 if manifest.status == "confirmed" else max(0, manifest.records - manifest.confirmed_records)
 
 
 def public(manifest: Manifest) -> dict[str, Any]:

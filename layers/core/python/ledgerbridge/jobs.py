@@ -13,8 +13,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ledgerbridge.records import UtcDatetime
 from ledgerbridge.targets.registry import TargetName
+from ledgerbridge.times import UtcDatetime
 
 SyncEntity = Literal["invoice", "customer", "payment"]
 JobKind = Literal["record", "batch", "pull", "catchup"]

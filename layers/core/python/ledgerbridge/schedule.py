@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from ledgerbridge.records import UtcDatetime
+from ledgerbridge.times import UtcDatetime
 
 
 class ScheduledRun(BaseModel):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import TYPE_CHECKING
 
 from ledgerbridge import secrets
 from ledgerbridge.errors import PermanentError
-from ledgerbridge.source.servicetrade import ServiceTradeSource
-from ledgerbridge.sync.engine import Engine
-from ledgerbridge.targets.base import Plugin
-from ledgerbridge.tenants import Tenant
+
+if TYPE_CHECKING:  # imported where used: many routes of the functions that import this module need neither
+    from ledgerbridge.source.servicetrade import ServiceTradeSource
+    from ledgerbridge.sync.engine import Engine
+    from ledgerbridge.targets.base import Plugin
+    from ledgerbridge.tenants import Tenant
 
 
 def platform_for(tenant: Tenant) -> ServiceTradeSource:
@@ -21,6 +24,8 @@ def platform_for(tenant: Tenant) -> ServiceTradeSource:
             code="not_configured",
             hint="store them with `ledgerbridge tenant update --secrets` (servicetrade: client_id, client_secret)",
         )
+    from ledgerbridge.source.servicetrade import ServiceTradeSource
+
     creds = secrets.read_json(tenant.source_secret_name)
     return ServiceTradeSource(
         base_url=tenant.source_base_url,
@@ -43,6 +48,8 @@ def engine_for(tenant: Tenant, plugin: Plugin) -> Engine:
     cached = _engines.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
+    from ledgerbridge.sync.engine import Engine
+
     engine = Engine(
         tenant=tenant,
         platform=platform_for(tenant),

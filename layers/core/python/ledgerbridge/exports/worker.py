@@ -10,7 +10,7 @@ to the DLQ (which alarms).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -18,19 +18,18 @@ from ledgerbridge import aws, consumer, wiring
 from ledgerbridge.config import get_config
 from ledgerbridge.errors import InvalidInput, NotFound, PermanentError
 from ledgerbridge.exports.dispatch import ExportJob
-from ledgerbridge.exports.run import failed, run_export
 from ledgerbridge.observability import logger, metrics
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.state.exports import Manifest
+
+if TYPE_CHECKING:
+    from ledgerbridge.state.exports import Manifest
 
 
 def run_job(job: ExportJob, now: datetime) -> Manifest | None:
     """Run one job against the tenant's platform account and the file drop."""
-    try:
-        tenant = tenant_store.load(job.tenant_id)
-    except NotFound:
-        logger.warning("export job for an unknown tenant dropped", extra={"tenant_id": job.tenant_id})
-        return None
+    from ledgerbridge.exports.run import failed, run_export  # where used (make bench, coldstart): the connectors
+
+    tenant = tenant_store.load(job.tenant_id)  # UnknownTenant: dropped by process(), never retried
     try:
         source = wiring.platform_for(tenant)
         return run_export(tenant, job, source, aws.client("s3"), get_config().file_drop_bucket, now)

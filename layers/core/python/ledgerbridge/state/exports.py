@@ -54,6 +54,7 @@ class Manifest(BaseModel):
     trigger: str = ""
     created: str
     confirmed_at: str = ""
+    confirmed_records: int = 0  # invoices marked processed so far by a confirm that goes on over several calls
 
 
 def export_id(connector: str, connection: str, period: str) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.connectors import Layout, validate_layout
 from ledgerbridge.errors import InvalidInput, NotFound
 from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, state
+
+if TYPE_CHECKING:  # the connectors are imported where a layout is validated: the files API's other routes don't
+    from ledgerbridge.connectors import Layout
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 
@@ -28,6 +30,8 @@ def check_name(name: str) -> str:
 
 def save(tenant_id: str, name: str, data: dict[str, Any]) -> Layout:
     """Validate (LayoutError, a 400 naming the field path) and store; returns the layout."""
+    from ledgerbridge.connectors import validate_layout
+
     layout = validate_layout(data)
     state().put_item(
         Item={
@@ -44,4 +48,6 @@ def load(tenant_id: str, name: str) -> Layout:
     item = get(key["pk"], key["sk"])
     if item is None:
         raise NotFound(f"no custom layout {name!r} for tenant {tenant_id!r}")
+    from ledgerbridge.connectors import validate_layout
+
     return validate_layout(json.loads(item["layout"]))

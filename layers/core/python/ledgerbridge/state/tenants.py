@@ -16,7 +16,7 @@ from typing import Any, Literal
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from ledgerbridge.errors import NotFound
+from ledgerbridge.errors import NotFound, UnknownTenant
 from ledgerbridge.secure import same
 from ledgerbridge.state import keys
 from ledgerbridge.state.table import forget, get, get_warm, is_conditional_failure, query, state, ttl_in
@@ -46,7 +46,7 @@ def load(tenant_id: str, max_age_s: float = 0) -> Tenant:
     """The tenant's config; with `max_age_s`, a copy this container read at most that long ago may do."""
     item = _read(_pk(tenant_id), "CONFIG", max_age_s)
     if item is None:
-        raise NotFound(f"unknown tenant {tenant_id!r}")
+        raise UnknownTenant(f"unknown tenant {tenant_id!r}")
     return Tenant.model_validate_json(item["config"])
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.jobs import SyncJob
@@ -23,13 +23,13 @@ from ledgerbridge.observability import logger, tracer
 from ledgerbridge.queues import publish_jobs
 from ledgerbridge.state import events, synclog
 from ledgerbridge.state import tenants as tenant_store
-from ledgerbridge.sync.batch import BatchOutcome, BatchPusher, next_part
-from ledgerbridge.sync.engine import SYNCABLE_STATUS
-from ledgerbridge.sync.intake import catch_up
 from ledgerbridge.targets import registry
 from ledgerbridge.targets.base import BatchWriter, CatchUp, Plugin, Puller
 from ledgerbridge.tenants import Tenant
 from ledgerbridge.wiring import engine_for
+
+if TYPE_CHECKING:  # the batch pusher and the catch-up serve one job kind each: imported there (make bench)
+    from ledgerbridge.sync.batch import BatchOutcome
 
 STOP_BEFORE_TIMEOUT_S = 15.0  # a batch run stops sending this long before the function's timeout
 DEFAULT_RUN_S = 60.0  # a batch run's length when there is no Lambda context (tests, the CLI)
@@ -67,6 +67,8 @@ def _pull(tenant: Tenant, plugin: Plugin, job: SyncJob) -> None:
 
 
 def _catchup(tenant: Tenant, plugin: Plugin) -> None:
+    from ledgerbridge.sync.intake import catch_up
+
     target = plugin.open(tenant)  # no platform access needed: the catch-up only enqueues pull jobs
     if not isinstance(target, CatchUp):
         raise PermanentError(f"{plugin.label} has no catch-up", code="unsupported")
@@ -83,6 +85,9 @@ def _catchup(tenant: Tenant, plugin: Plugin) -> None:
 
 def push_pending(tenant: Tenant, plugin: Plugin, *, deadline: float) -> BatchOutcome:
     """Push every invoice of the tenant waiting for accounting (the scheduled sync, an initial load)."""
+    from ledgerbridge.sync.batch import BatchPusher
+    from ledgerbridge.sync.engine import SYNCABLE_STATUS
+
     engine = engine_for(tenant, plugin)
     workers = engine.target.batch_workers if isinstance(engine.target, BatchWriter) else 1
     pusher = BatchPusher(engine, deadline=deadline, workers=workers)
@@ -90,6 +95,8 @@ def push_pending(tenant: Tenant, plugin: Plugin, *, deadline: float) -> BatchOut
 
 
 def _batch(tenant: Tenant, plugin: Plugin, job: SyncJob, context: Any) -> None:
+    from ledgerbridge.sync.batch import next_part
+
     left_s = context.get_remaining_time_in_millis() / 1000 if context is not None else DEFAULT_RUN_S
     deadline = time.monotonic() + max(5.0, left_s - STOP_BEFORE_TIMEOUT_S)
     result = push_pending(tenant, plugin, deadline=deadline)

@@ -15,13 +15,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
-
-import requests
+from typing import TYPE_CHECKING, Protocol
 
 from ledgerbridge.errors import PermanentError, TransientError
+from ledgerbridge.lazy import lazy
 from ledgerbridge.targets.intacct import wire
 from ledgerbridge.targets.intacct.wire import Credentials, ErrorDetail, Function, Result
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = lazy("requests")  # loaded by the first call that talks HTTP (make bench, coldstart)
 
 DEFAULT_ENDPOINT = "https://api.intacct.com/ia/xml/xmlgw.phtml"  # https://developer.intacct.com/web-services
 # Below the 15-minute synchronous limit (https://developer.intacct.com/web-services/sync-vs-async/): a request

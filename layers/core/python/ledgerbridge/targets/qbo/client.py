@@ -12,15 +12,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
-
-import requests
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ledgerbridge.errors import AuthorizationRevoked, TransientError
+from ledgerbridge.lazy import lazy
 from ledgerbridge.observability import logger as log  # Powertools: JSON, correlation keys
 from ledgerbridge.targets.qbo import budget as budget_module
 from ledgerbridge.targets.qbo.budget import Budget
 from ledgerbridge.targets.qbo.faults import dumps, error_for, fault_from_json, loads, parse_fault
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = lazy("requests")  # loaded by the first call that talks HTTP (make bench, coldstart)
 
 MINOR_VERSION = 75  # the floor since August 2025 (Intuit: minor versions)
 MAX_PAGE = 1000  # MAXRESULTS ceiling (Intuit: query language)

@@ -10,12 +10,11 @@ import copy
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from ledgerbridge.errors import PermanentError, TransientError
 from ledgerbridge.jobs import SyncJob
+from ledgerbridge.lazy import lazy
 from ledgerbridge.observability import logger as log  # Powertools: JSON, correlation keys
 from ledgerbridge.records import Customer, Invoice, Location
 from ledgerbridge.source import Platform
@@ -36,6 +35,11 @@ from ledgerbridge.targets.qbo.faults import StaleObjectError, quote, select_wher
 from ledgerbridge.targets.qbo.settings import qbo_environment, qbo_settings
 from ledgerbridge.targets.qbo.tokens import QboTokens
 from ledgerbridge.tenants import MappingSettings, Tenant
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = lazy("requests")  # loaded by the first call that talks HTTP (make bench, coldstart)
 
 NATURAL_KEYS = {"Invoice": "DocNumber", "Customer": "DisplayName", "Item": "Name"}
 

@@ -21,19 +21,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
-import requests
 from botocore.exceptions import ClientError
 
 from ledgerbridge import aws
 from ledgerbridge.errors import AuthorizationRevoked, PermanentError, TransientError
+from ledgerbridge.lazy import lazy
 from ledgerbridge.observability import logger as log  # Powertools: JSON, correlation keys
 from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
 from ledgerbridge.targets.qbo.settings import qbo_environment
 from ledgerbridge.tenants import secret_name
+
+if TYPE_CHECKING:
+    import requests
+else:
+    requests = lazy("requests")  # loaded by the first call that talks HTTP (make bench, coldstart)
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 REFRESH_EARLY_S = 300  # refresh five minutes before the access token expires
