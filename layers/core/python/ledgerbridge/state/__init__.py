@@ -27,4 +27,9 @@ Key families (pk | sk), who writes them and who reads them:
                                                        its consumer (w), its connector sessions (r, delete)
   TENANT#{t}#{TARGET}           | SESSION              the live connector session (lock) and the last one's state
   {TARGET}#TICKET#{ticket}      | SESSION              a connector session's state by ticket (TTL): its service
+  TENANT#{t}#{TARGET}           | REFUSED              the connector's last refused sign-in: its service (w), console
+  TENANT#{t}#{TARGET}           | CHECK                the last check of stored credentials: the console card
+  TENANT#{t}#{TARGET}           | LEDGER#REQUEST       a period the console's reconciliation waits for: console (w),
+                                                       the connector's next session (r, delete)
+  TENANT#{t}#{TARGET}#LEDGER#{first}#{last} | PAGE#{reading}#{page} a period's ledger invoices a session reported (TTL)
 """

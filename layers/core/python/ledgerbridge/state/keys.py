@@ -102,6 +102,26 @@ def session_ticket(target: str, ticket: str) -> Key:
     return _key(f"{target.upper()}#TICKET#{ticket}", "SESSION")
 
 
+def connector_refused(tenant_id: str, target: str) -> Key:
+    """The last sign-in a target's connector was refused (its password), until a session begins."""
+    return _key(f"TENANT#{tenant_id}#{target.upper()}", "REFUSED")
+
+
+def connection_check(tenant_id: str, target: str) -> Key:
+    """The last check of a target's stored credentials (a sign-in), for the console's Overview."""
+    return _key(f"TENANT#{tenant_id}#{target.upper()}", "CHECK")
+
+
+def ledger_request(tenant_id: str, target: str) -> Key:
+    """A period whose ledger invoices the console waits for from the target's next connector session."""
+    return _key(f"TENANT#{tenant_id}#{target.upper()}", "LEDGER#REQUEST")
+
+
+def ledger_pk(tenant_id: str, target: str, first: str, last: str) -> str:
+    """The ledger invoices of a period as a connector session reported them."""
+    return f"TENANT#{tenant_id}#{target.upper()}#LEDGER#{first}#{last}"
+
+
 # -- a tenant's account in a target -----------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ledgerbridge import secrets
 from ledgerbridge.errors import NotFound
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, state
 from ledgerbridge.targets.base import LedgerDocument, LedgerReading, TargetSummary
 from ledgerbridge.targets.intacct import functions as fn
@@ -32,7 +33,7 @@ VOIDED_STATES = frozenset({"Reversed"})
 
 
 def _check_key(tenant_id: str) -> dict[str, str]:
-    return {"pk": f"TENANT#{tenant_id}#INTACCT", "sk": "CHECK"}
+    return keys.connection_check(tenant_id, "intacct")
 
 
 def last_check(tenant: Tenant, now: datetime) -> dict[str, Any]:

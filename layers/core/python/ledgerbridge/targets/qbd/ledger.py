@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ledgerbridge.state import keys
 from ledgerbridge.state.table import get, is_conditional_failure, state
 from ledgerbridge.targets.base import LedgerDocument, LedgerReading
 from ledgerbridge.targets.qbd import tickets
@@ -30,11 +31,11 @@ KEEP_S = 40 * 24 * 3600  # a reading outlives a month's close
 
 
 def _request_key(tenant_id: str) -> dict[str, str]:
-    return {"pk": f"TENANT#{tenant_id}#QBD", "sk": "LEDGER#REQUEST"}
+    return keys.ledger_request(tenant_id, "qbd")
 
 
 def _pk(tenant_id: str, first: str, last: str) -> str:
-    return f"TENANT#{tenant_id}#QBD#LEDGER#{first}#{last}"
+    return keys.ledger_pk(tenant_id, "qbd", first, last)
 
 
 def request(tenant_id: str, first: date, last: date) -> None:

@@ -107,7 +107,7 @@ def last(tenant_id: str) -> LastSession | None:
 
 
 def _refused_key(tenant_id: str) -> dict[str, str]:
-    return {"pk": f"TENANT#{tenant_id}#QBD", "sk": "REFUSED"}
+    return keys.connector_refused(tenant_id, TARGET)
 
 
 def refused(tenant_id: str, why: str) -> None:
