@@ -34,8 +34,6 @@ ENV = config.check(FilesEnvironment)  # cold start: a missing setting fails the 
 
 app = make_resolver()
 LAYOUT_MAX_BYTES = 256 * 1024
-CONFIRM_LIMIT = 500  # invoices one confirm call marks (a platform PUT each); a bigger export takes more calls
-CONFIRM_SPARE_S = 8.0  # a confirm call stops marking this long before the function's 29 s timeout
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -78,7 +76,7 @@ def download(
     responses={
         200: {"description": "Confirmed: the manifest (`status` confirmed, `remaining` 0). Repeatable."},
         202: {
-            "description": f"Confirmed in part: a call marks at most {CONFIRM_LIMIT} invoices. The manifest "
+            "description": f"Confirmed in part: a call marks at most {files.CONFIRM_LIMIT} invoices. The manifest "
             "(`status` still ready) with `confirmed_records` marked so far and `remaining`; POST again to go on "
             "(docs/exports.md, Confirm)."
         },
@@ -94,9 +92,9 @@ def confirm(tenant_id: str, export_id: str) -> Response[Any]:
         platform[0].set_invoice_status(invoice_id, "processed")
 
     left_s = app.lambda_context.get_remaining_time_in_millis() / 1000
-    deadline = time.monotonic() + left_s - CONFIRM_SPARE_S
+    deadline = time.monotonic() + left_s - files.CONFIRM_SPARE_S
     try:
-        manifest = files.confirm_import(tenant_id, export_id, mark_processed, CONFIRM_LIMIT, deadline)
+        manifest = files.confirm_import(tenant_id, export_id, mark_processed, files.CONFIRM_LIMIT, deadline)
     except TransientError as exc:
         raise HttpError(503, f"the field-service platform is unavailable; try again: {exc}") from exc
     except PermanentError as exc:

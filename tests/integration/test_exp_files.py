@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 
+from ledgerbridge import files
 from ledgerbridge.connectors import load_builtin
 from ledgerbridge.state import exports
 from ledgerbridge.state import tenants as tenant_store
@@ -189,7 +190,7 @@ def test_a_confirm_bigger_than_one_call_goes_on_over_several_marking_each_invoic
     ran: dict[str, Any], st: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler("FilesFunction")
-    monkeypatch.setattr(sys.modules["lb_function_files"], "CONFIRM_LIMIT", 2)  # 5 invoices: calls of 2, 2, 1
+    monkeypatch.setattr(files, "CONFIRM_LIMIT", 2)  # 5 invoices: calls of 2, 2, 1
     export_id = ran["invoices"].export_id
     path = f"/tenants/acme-fire/exports/{export_id}/confirm"
 
@@ -309,3 +310,25 @@ def test_openapi_is_served_from_the_package_or_404(aws: Any, monkeypatch: pytest
     status, headers, data = call_api("GET", "/openapi.json")
     assert status == 200 and data["openapi"] == "3.1.0"
     assert headers.get("Content-Type", "").startswith("application/json")
+
+
+def test_the_console_confirms_a_big_export_over_several_presses(
+    ran: dict[str, Any], st: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_console import sign_in
+
+    monkeypatch.setattr(files, "CONFIRM_LIMIT", 3)  # 5 invoices: presses of 3, then 2
+    export_id = ran["invoices"].export_id
+    jar, csrf = sign_in("acme-fire")
+    path = f"/console/exports/{export_id}/confirm"
+    status, headers, _ = call_api("POST", path, body=f"csrf={csrf}", headers=jar)
+    assert status == 303 and headers["Location"].endswith("/exports?notice=confirm-partial")
+    assert exports.load("acme-fire", export_id).confirmed_records == 3
+    _, _, page = call_api("GET", "/console/exports", query={"notice": "confirm-partial"}, headers=jar)
+    assert "Confirmed in part" in page
+    status, headers, _ = call_api("POST", path, body=f"csrf={csrf}", headers=jar)
+    assert status == 303 and headers["Location"].endswith("/exports?notice=confirmed")
+    manifest = exports.load("acme-fire", export_id)
+    assert manifest.status == "confirmed" and manifest.confirmed_records == 5
+    puts = [r.path for r in st.requests if r.method == "PUT" and r.path.startswith("/api/invoice/")]
+    assert len(puts) == len(set(puts)) == 5  # each invoice marked once

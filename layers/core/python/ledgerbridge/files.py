@@ -44,6 +44,10 @@ def download_link(s3: Any, bucket: str, tenant_id: str, export_id: str, part: Pa
     return url
 
 
+CONFIRM_LIMIT = 500  # invoices one confirm call marks (a platform PUT each); a bigger export takes more calls
+CONFIRM_SPARE_S = 8.0  # a confirm call stops marking this long before the API function's 29 s timeout
+
+
 def confirm_import(
     tenant_id: str,
     export_id: str,

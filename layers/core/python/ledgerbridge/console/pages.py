@@ -28,6 +28,8 @@ NOTICES = {
     "retried": "The record was sent again. Its new outcome appears here once the sync has run.",
     "retried-all": "Every failed record since that time was sent again.",
     "replayed": "The dead-letter messages were sent back to their queue with their original event ids.",
+    "confirm-partial": "Confirmed in part: a confirm marks a few hundred invoices at a time. Press Confirm import "
+    "again to go on where it stopped.",
     "confirmed": "Import confirmed: those invoices are marked processed and will not be exported again.",
     "connected": "Connected: the accounting system accepted the connection.",
     "connect-refused": "Not connected: the consent was declined or could not be confirmed. Try Connect again.",
