@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from ledgerbridge.jobs import SyncJob
 from ledgerbridge.state import tenants as tenant_store
 from ledgerbridge.targets import registry
@@ -60,3 +62,23 @@ def test_dry_run_of_an_unknown_tenant_is_404_and_bad_body_400(world: World) -> N
         "POST", f"/admin/tenants/{world.tenant.tenant.tenant_id}/dry-run", body={"invoice_ids": "x"}
     )
     assert status == 400 and body["error"]["field"] == "invoice_ids"
+
+
+def test_a_dry_run_of_a_listing_is_answered_page_by_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from sandbox.stack.functions import handler
+
+    handler("AdminFunction")
+    monkeypatch.setattr(sys.modules["lb_function_admin"], "MAX_DRY_RUN", 2)
+    tenant_id = world.tenant.tenant.tenant_id
+    pending = sorted(str(i["id"]) for i in world.st.state.invoices.values() if i["status"] == "pending_accounting")
+    assert len(pending) > 2
+    seen: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        status, _, body = call_api("POST", f"/admin/tenants/{tenant_id}/dry-run", body={"offset": offset})
+        assert status == 200 and len(body["plan"]) <= 2, body
+        seen += [p["source_id"] for p in body["plan"]]
+        offset = body["next_offset"]
+    assert sorted(seen) == pending  # every pending invoice once, none twice
