@@ -100,10 +100,11 @@ def test_posts_need_the_csrf_token_and_our_origin(aws: Any) -> None:
 def test_a_session_never_reaches_another_tenant(aws: Any) -> None:
     make_tenant("acme-fire")
     make_tenant("other-co")
-    theirs = failed_entry("other-co", "999")
+    theirs = failed_entry("other-co", "other-co-invoice")
     jar, csrf = sign_in("acme-fire")
     _, _, page = call_api("GET", "/console/activity", headers=jar)
-    assert "999" not in page
+    # Their record, by its id and its entry key, is nowhere on our page (a bare number could be in a token).
+    assert "other-co-invoice" not in page and html.escape(theirs) not in page and "Wake County" not in page
     form = urlencode({"csrf": csrf, "entry": theirs})
     status, _, _ = call_api("POST", "/console/activity/retry", body=form, headers=jar)
     assert status == 400
