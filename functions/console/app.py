@@ -24,7 +24,6 @@ CSRF token and the Origin header. Errors are HTML pages, never a traceback.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -364,18 +363,10 @@ def download(export_id: str, part: Annotated[Literal["file", "errors"], Query()]
 @app.post("/console/exports/<export_id>/confirm", tags=TAGS, responses=ACTION)
 def confirm(export_id: str) -> Response[str]:
     session, _, tenant = _posted()
-    platform: list[Any] = []
-
-    def mark_processed(invoice_id: str) -> None:
-        if not platform:
-            platform.append(wiring.platform_for(tenant))
-        platform[0].set_invoice_status(invoice_id, "processed")
-
-    # Bounded as the files API's confirm is (API Gateway's 29 s): a big export is confirmed over several presses.
-    deadline = time.monotonic() + app.lambda_context.get_remaining_time_in_millis() / 1000 - files.CONFIRM_SPARE_S
+    left_s = app.lambda_context.get_remaining_time_in_millis() / 1000
     try:
-        with _outside("confirm"):
-            manifest = files.confirm_import(session.tenant_id, export_id, mark_processed, files.CONFIRM_LIMIT, deadline)
+        with _outside("confirm"):  # bounded as the files API's: a big export is confirmed over several presses
+            manifest = files.confirm_within(session.tenant_id, export_id, lambda: wiring.platform_for(tenant), left_s)
     except NotFound as exc:
         raise Problem(404, "No such export", str(exc)) from None
     except InvalidInput as exc:

@@ -11,7 +11,6 @@ GET  /openapi.json                                          this API's OpenAPI d
 
 from __future__ import annotations
 
-import time
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -84,17 +83,11 @@ def download(
 )
 def confirm(tenant_id: str, export_id: str) -> Response[Any]:
     _authorize(tenant_id)
-    platform: list[Any] = []
-
-    def mark_processed(invoice_id: str) -> None:
-        if not platform:
-            platform.append(wiring.platform_for(tenant_store.load(tenant_id)))
-        platform[0].set_invoice_status(invoice_id, "processed")
-
     left_s = app.lambda_context.get_remaining_time_in_millis() / 1000
-    deadline = time.monotonic() + left_s - files.CONFIRM_SPARE_S
     try:
-        manifest = files.confirm_import(tenant_id, export_id, mark_processed, files.CONFIRM_LIMIT, deadline)
+        manifest = files.confirm_within(
+            tenant_id, export_id, lambda: wiring.platform_for(tenant_store.load(tenant_id)), left_s
+        )
     except TransientError as exc:
         raise HttpError(503, f"the field-service platform is unavailable; try again: {exc}") from exc
     except PermanentError as exc:

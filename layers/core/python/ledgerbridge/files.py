@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from time import monotonic
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ledgerbridge.errors import InvalidInput, NotFound
 from ledgerbridge.state import exports
@@ -44,8 +44,29 @@ def download_link(s3: Any, bucket: str, tenant_id: str, export_id: str, part: Pa
     return url
 
 
+class InvoiceStatusSetter(Protocol):
+    def set_invoice_status(self, invoice_id: str, status: str) -> Any: ...
+
+
 CONFIRM_LIMIT = 500  # invoices one confirm call marks (a platform PUT each); a bigger export takes more calls
 CONFIRM_SPARE_S = 8.0  # a confirm call stops marking this long before the API function's 29 s timeout
+
+
+def confirm_within(
+    tenant_id: str, export_id: str, open_platform: Callable[[], InvoiceStatusSetter], remaining_s: float
+) -> Manifest:
+    """confirm_import as an API call runs it (files API, console): at most CONFIRM_LIMIT invoices, stopping
+    CONFIRM_SPARE_S before the caller's timeout (`remaining_s`: API Gateway's 29 s). The platform is opened on
+    the first invoice to mark, so repeating a finished confirm never signs in to it."""
+    opened: list[InvoiceStatusSetter] = []
+
+    def mark_processed(invoice_id: str) -> None:
+        if not opened:
+            opened.append(open_platform())
+        opened[0].set_invoice_status(invoice_id, "processed")
+
+    deadline = monotonic() + remaining_s - CONFIRM_SPARE_S
+    return confirm_import(tenant_id, export_id, mark_processed, CONFIRM_LIMIT, deadline)
 
 
 def confirm_import(
